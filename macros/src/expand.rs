@@ -1,0 +1,128 @@
+//! Renders the checked test as a plain `#[test] fn` that calls `leakcheck::Check`.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Error, ItemFn, Path};
+
+use crate::parse::{Errors, Flavor, Options, TestFn};
+
+pub(crate) fn leak_checked_test(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item: ItemFn = match syn::parse2(item.clone()) {
+        Ok(item) => item,
+        Err(error) => {
+            let error = Error::new(error.span(), "#[leak_checked_test] goes on an `async fn` test");
+            return with_error(item, error);
+        }
+    };
+    let mut errors = Errors::default();
+    let options = syn::parse2::<Options>(args).map_err(|error| errors.push(error)).ok();
+    let test = TestFn::from_item(item.clone()).map_err(|error| errors.push(error)).ok();
+    match (options, test) {
+        (Some(options), Some(test)) => render(&options, &test),
+        _ => {
+            let error = errors.finish(()).err();
+            let errors = error.map(|error| error.to_compile_error());
+            // Keep the function, so the IDE still knows it and no second error piles on.
+            quote! {
+                #errors
+                #[allow(dead_code)]
+                #item
+            }
+        }
+    }
+}
+
+fn with_error(item: TokenStream, error: Error) -> TokenStream {
+    let error = error.to_compile_error();
+    quote! { #error #item }
+}
+
+fn render(options: &Options, test: &TestFn) -> TokenStream {
+    let krate = options
+        .krate
+        .as_ref()
+        .map(|(path, _)| path.clone())
+        .unwrap_or_else(|| syn::parse_quote!(::leakcheck));
+    let TestFn {
+        attrs,
+        vis,
+        name,
+        fixtures,
+        output,
+        item,
+    } = test;
+    let body_span = item.block.span();
+    let block = &item.block;
+    let inner = format_ident!("__leakcheck_body", span = Span::mixed_site());
+
+    let parameters = fixtures.iter().map(|fixture| {
+        let (pattern, ty) = (&fixture.pattern, &fixture.ty);
+        let mutability = fixture.mutable.then(|| quote!(mut));
+        quote!(#pattern: &#mutability #ty)
+    });
+    let fixture_types = fixtures.iter().map(|fixture| &fixture.ty);
+    let bindings: Vec<_> = (0..fixtures.len())
+        .map(|index| format_ident!("__leakcheck_fixture_{}", index, span = Span::mixed_site()))
+        .collect();
+    let arguments = fixtures.iter().zip(&bindings).map(|(fixture, binding)| {
+        if fixture.mutable {
+            quote!(#binding)
+        } else {
+            quote!(&*#binding)
+        }
+    });
+    let configuration = builder_calls(options, &krate);
+    let check = quote_spanned! {body_span=>
+        #krate::Check::new(::core::concat!(::core::module_path!(), "::", ::core::stringify!(#name)))
+            #configuration
+            .run_with(async |__leakcheck_fixtures: &mut (#(#fixture_types,)*)| {
+                let (#(#bindings,)*) = __leakcheck_fixtures;
+                #inner(#(#arguments),*).await
+            })
+            .assert_passed()
+    };
+    let inner_fn = quote_spanned! {item.sig.span()=>
+        // A future created and dropped without `.await` never runs; in a test that is a bug.
+        #[deny(unused_must_use)]
+        async fn #inner(#(#parameters),*) #output #block
+    };
+    quote! {
+        #(#attrs)*
+        #[::core::prelude::v1::test]
+        #vis fn #name() {
+            #inner_fn
+            #check
+        }
+    }
+}
+
+fn builder_calls(options: &Options, krate: &Path) -> TokenStream {
+    let mut calls = TokenStream::new();
+    if let Some((flavor, _)) = options.flavor {
+        let variant = match flavor {
+            Flavor::CurrentThread => quote!(CurrentThread),
+            Flavor::MultiThread => quote!(MultiThread),
+            Flavor::Local => quote!(Local),
+        };
+        quote!(.flavor(#krate::Flavor::#variant)).to_tokens(&mut calls);
+    }
+    if let Some((count, _)) = options.worker_threads {
+        quote!(.worker_threads(#count)).to_tokens(&mut calls);
+    }
+    if let Some((paused, _)) = options.start_paused {
+        quote!(.start_paused(#paused)).to_tokens(&mut calls);
+    }
+    let durations = [
+        (quote!(timeout), options.timeout),
+        (quote!(teardown_timeout), options.teardown_timeout),
+        (quote!(settle), options.settle),
+    ];
+    for (method, value) in durations {
+        if let Some((duration, _)) = value {
+            let nanos = duration.as_nanos() as u64;
+            quote!(.#method(::core::time::Duration::from_nanos(#nanos))).to_tokens(&mut calls);
+        }
+    }
+    calls
+}

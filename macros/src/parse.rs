@@ -1,0 +1,349 @@
+//! Reads the attribute's options and the test function into a checked model.
+
+use std::time::Duration;
+
+use proc_macro2::Span;
+use syn::ext::IdentExt;
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{
+    Attribute, Error, FnArg, Ident, ItemFn, Lit, LitStr, Pat, Path, Result, ReturnType, Token,
+    Type, Visibility,
+};
+
+/// The most fixtures one test can take; `leakcheck::FixtureSet` exists for tuples up to this.
+const MAX_FIXTURES: usize = 12;
+
+const OPTION_NAMES: &str =
+    "flavor, worker_threads, start_paused, timeout, teardown_timeout, settle, crate";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flavor {
+    CurrentThread,
+    MultiThread,
+    Local,
+}
+
+/// The attribute's options, each with the span of its value for later errors.
+#[derive(Default)]
+pub(crate) struct Options {
+    pub(crate) flavor: Option<(Flavor, Span)>,
+    pub(crate) worker_threads: Option<(usize, Span)>,
+    pub(crate) start_paused: Option<(bool, Span)>,
+    pub(crate) timeout: Option<(Duration, Span)>,
+    pub(crate) teardown_timeout: Option<(Duration, Span)>,
+    pub(crate) settle: Option<(Duration, Span)>,
+    pub(crate) krate: Option<(Path, Span)>,
+}
+
+/// One `name = value` pair as written.
+struct Setting {
+    name: Ident,
+    value: Lit,
+}
+
+impl Parse for Setting {
+    fn parse(input: ParseStream<'_>) -> Result<Self> {
+        // `crate` is a keyword, so names are read as any identifier.
+        let name = Ident::parse_any(input)?;
+        if !input.peek(Token![=]) {
+            return Err(Error::new(
+                name.span(),
+                format!("write `{name} = <value>`; the options are {OPTION_NAMES}"),
+            ));
+        }
+        input.parse::<Token![=]>()?;
+        let value = input.parse::<Lit>()?;
+        Ok(Setting { name, value })
+    }
+}
+
+/// Collects errors so the user sees all of them at once.
+#[derive(Default)]
+pub(crate) struct Errors(Option<Error>);
+
+impl Errors {
+    pub(crate) fn push(&mut self, error: Error) {
+        match &mut self.0 {
+            Some(first) => first.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    pub(crate) fn finish<T>(self, value: T) -> Result<T> {
+        match self.0 {
+            Some(error) => Err(error),
+            None => Ok(value),
+        }
+    }
+}
+
+impl Parse for Options {
+    fn parse(input: ParseStream<'_>) -> Result<Self> {
+        let settings = Punctuated::<Setting, Token![,]>::parse_terminated(input)?;
+        let mut options = Options::default();
+        let mut errors = Errors::default();
+        for setting in settings {
+            if let Err(error) = options.set(setting) {
+                errors.push(error);
+            }
+        }
+        if let Err(error) = options.check_combinations() {
+            errors.push(error);
+        }
+        errors.finish(options)
+    }
+}
+
+fn set_once<T>(slot: &mut Option<(T, Span)>, name: &Ident, value: T, span: Span) -> Result<()> {
+    if slot.is_some() {
+        return Err(Error::new(
+            name.span(),
+            format!("`{name}` set multiple times; keep one"),
+        ));
+    }
+    *slot = Some((value, span));
+    Ok(())
+}
+
+impl Options {
+    fn set(&mut self, setting: Setting) -> Result<()> {
+        let Setting { name, value } = setting;
+        let span = value.span();
+        match name.to_string().as_str() {
+            "flavor" => {
+                let flavor = parse_flavor(&value)?;
+                set_once(&mut self.flavor, &name, flavor, span)
+            }
+            "worker_threads" => {
+                let count = parse_worker_threads(&value)?;
+                set_once(&mut self.worker_threads, &name, count, span)
+            }
+            "start_paused" => {
+                let Lit::Bool(paused) = &value else {
+                    return Err(Error::new(span, "write `start_paused = true` or `start_paused = false`"));
+                };
+                set_once(&mut self.start_paused, &name, paused.value, span)
+            }
+            "timeout" => {
+                let limit = parse_duration(&name, &value)?;
+                set_once(&mut self.timeout, &name, limit, span)
+            }
+            "teardown_timeout" => {
+                let limit = parse_duration(&name, &value)?;
+                set_once(&mut self.teardown_timeout, &name, limit, span)
+            }
+            "settle" => {
+                let window = parse_duration(&name, &value)?;
+                set_once(&mut self.settle, &name, window, span)
+            }
+            "crate" => {
+                let Lit::Str(path) = &value else {
+                    return Err(Error::new(span, "write the path as a string: `crate = \"my_leakcheck\"`"));
+                };
+                let path = path.parse::<Path>().map_err(|_| {
+                    Error::new(span, "write a path to the leakcheck crate, like `crate = \"my_reexports::leakcheck\"`")
+                })?;
+                set_once(&mut self.krate, &name, path, span)
+            }
+            unknown => Err(Error::new(
+                name.span(),
+                format!("unknown option `{unknown}`; the options are {OPTION_NAMES}"),
+            )),
+        }
+    }
+
+    fn check_combinations(&self) -> Result<()> {
+        let flavor = self.flavor.map(|(flavor, _)| flavor);
+        let mut errors = Errors::default();
+        if let Some((_, span)) = self.worker_threads {
+            if flavor != Some(Flavor::MultiThread) {
+                errors.push(Error::new(
+                    span,
+                    "`worker_threads` needs `flavor = \"multi_thread\"`; add it, or remove `worker_threads`",
+                ));
+            }
+        }
+        if let Some((true, span)) = self.start_paused {
+            if flavor == Some(Flavor::MultiThread) {
+                errors.push(Error::new(
+                    span,
+                    "`start_paused` needs a single-threaded runtime: use `flavor = \"current_thread\"` or `flavor = \"local\"`",
+                ));
+            }
+        }
+        errors.finish(())
+    }
+}
+
+fn parse_flavor(value: &Lit) -> Result<Flavor> {
+    const FIX: &str = "write `flavor = \"current_thread\"`, `\"multi_thread\"` or `\"local\"`";
+    let Lit::Str(text) = value else {
+        return Err(Error::new(value.span(), FIX));
+    };
+    match text.value().as_str() {
+        "current_thread" => Ok(Flavor::CurrentThread),
+        "multi_thread" => Ok(Flavor::MultiThread),
+        "local" => Ok(Flavor::Local),
+        other => Err(Error::new(text.span(), format!("unknown flavor `{other}`; {FIX}"))),
+    }
+}
+
+fn parse_worker_threads(value: &Lit) -> Result<usize> {
+    const FIX: &str = "write a whole number of at least 1, like `worker_threads = 2`";
+    let Lit::Int(count) = value else {
+        return Err(Error::new(value.span(), FIX));
+    };
+    match count.base10_parse::<usize>() {
+        Ok(count) if count >= 1 => Ok(count),
+        _ => Err(Error::new(count.span(), FIX)),
+    }
+}
+
+fn parse_duration(name: &Ident, value: &Lit) -> Result<Duration> {
+    let fix = format!("write a whole number and a unit (ms, s, m or h), like `{name} = \"300ms\"`, `\"5s\"` or `\"2m\"`");
+    let Lit::Str(text) = value else {
+        return Err(Error::new(value.span(), fix));
+    };
+    duration_from(text).ok_or_else(|| {
+        Error::new(text.span(), format!("`{}` is not a duration; {fix}", text.value()))
+    })
+}
+
+fn duration_from(text: &LitStr) -> Option<Duration> {
+    let text = text.value();
+    let digits_end = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(digits_end);
+    let number: u64 = number.parse().ok()?;
+    match unit {
+        "ms" => Some(Duration::from_millis(number)),
+        "s" => Some(Duration::from_secs(number)),
+        "m" => number.checked_mul(60).map(Duration::from_secs),
+        "h" => number.checked_mul(3600).map(Duration::from_secs),
+        _ => None,
+    }
+}
+
+/// A fixture argument: `name: &T` or `name: &mut T`.
+pub(crate) struct Fixture {
+    pub(crate) pattern: Pat,
+    pub(crate) ty: Type,
+    pub(crate) mutable: bool,
+}
+
+/// The test function, checked.
+pub(crate) struct TestFn {
+    pub(crate) attrs: Vec<Attribute>,
+    pub(crate) vis: Visibility,
+    pub(crate) name: Ident,
+    pub(crate) fixtures: Vec<Fixture>,
+    pub(crate) output: ReturnType,
+    pub(crate) item: ItemFn,
+}
+
+impl TestFn {
+    pub(crate) fn from_item(item: ItemFn) -> Result<Self> {
+        let mut errors = Errors::default();
+        let signature = &item.sig;
+        if signature.asyncness.is_none() {
+            errors.push(Error::new(
+                signature.fn_token.span,
+                format!(
+                    "the `async` keyword is missing from the function declaration; write `async fn {}`",
+                    signature.ident
+                ),
+            ));
+        }
+        if !signature.generics.params.is_empty() || signature.generics.where_clause.is_some() {
+            errors.push(Error::new_spanned(
+                &signature.generics,
+                "a leak-checked test cannot be generic; remove the generic parameters and name concrete types",
+            ));
+        }
+        for attr in &item.attrs {
+            if is_test_attribute(attr) {
+                errors.push(Error::new_spanned(
+                    attr,
+                    "a second test attribute is supplied; remove it: #[leak_checked_test] already makes this a test",
+                ));
+            }
+        }
+        let mut fixtures = Vec::new();
+        for (position, argument) in signature.inputs.iter().enumerate() {
+            match fixture(argument) {
+                Ok(_) if position >= MAX_FIXTURES => errors.push(Error::new_spanned(
+                    argument,
+                    format!("a leak-checked test takes at most {MAX_FIXTURES} fixtures; group some into one fixture"),
+                )),
+                Ok(found) => fixtures.push(found),
+                Err(error) => errors.push(error),
+            }
+        }
+        let test = TestFn {
+            attrs: item.attrs.clone(),
+            vis: item.vis.clone(),
+            name: signature.ident.clone(),
+            fixtures,
+            output: signature.output.clone(),
+            item,
+        };
+        errors.finish(test)
+    }
+}
+
+/// `#[test]`, `#[tokio::test]`, `#[leakcheck::test]`: anything that would make a second test.
+fn is_test_attribute(attr: &Attribute) -> bool {
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|segment| segment.ident == "test" || segment.ident == "leak_checked_test")
+}
+
+fn fixture(argument: &FnArg) -> Result<Fixture> {
+    let typed = match argument {
+        FnArg::Receiver(receiver) => {
+            return Err(Error::new_spanned(
+                receiver,
+                "a leak-checked test is a free function and cannot take `self`; remove it",
+            ));
+        }
+        FnArg::Typed(typed) => typed,
+    };
+    let pattern = match &*typed.pat {
+        Pat::Ident(binding) if binding.by_ref.is_none() && binding.subpat.is_none() => {
+            Pat::Ident(syn::PatIdent {
+                attrs: Vec::new(),
+                by_ref: None,
+                mutability: None,
+                ident: binding.ident.clone(),
+                subpat: None,
+            })
+        }
+        Pat::Wild(wild) => Pat::Wild(wild.clone()),
+        other => {
+            return Err(Error::new_spanned(
+                other,
+                "name the fixture with a plain identifier, like `feed: &mut Feed`",
+            ));
+        }
+    };
+    let Type::Reference(reference) = &*typed.ty else {
+        let fixture_type = &typed.ty;
+        let shown = quote::quote!(#fixture_type).to_string();
+        return Err(Error::new_spanned(
+            &typed.ty,
+            format!("fixtures are borrowed from the harness, which tears them down after the test: write `&{shown}` or `&mut {shown}`"),
+        ));
+    };
+    if let Some(lifetime) = &reference.lifetime {
+        return Err(Error::new_spanned(
+            lifetime,
+            format!("remove the lifetime `{lifetime}`: a fixture is borrowed for the whole test"),
+        ));
+    }
+    Ok(Fixture {
+        pattern,
+        ty: (*reference.elem).clone(),
+        mutable: reference.mutability.is_some(),
+    })
+}

@@ -1,0 +1,78 @@
+//! Async tests that fail when they leak.
+//!
+//! `#[leak_checked_test]` runs an `async fn` test on a fresh tokio runtime, like
+//! `#[tokio::test]`, and fails it when it
+//!
+//! * leaves tasks running (a `tokio::spawn` whose handle was dropped, a reconnect loop),
+//! * lets a spawned task panic, even one whose `JoinHandle` nobody awaited,
+//! * leaves `spawn_blocking` work running,
+//! * hangs in its body (`timeout`, real time even under a paused clock) or in a teardown step
+//!   (`teardown_timeout`),
+//! * cannot set up one of its fixtures, or their teardown fails.
+//!
+//! A future created in the body and never awaited does not compile.
+//!
+//! ```
+//! use leakcheck::leak_checked_test;
+//!
+//! #[leak_checked_test]
+//! async fn joins_what_it_spawns() {
+//!     let task = tokio::spawn(async { 40 + 2 });
+//!     assert_eq!(task.await.unwrap(), 42);
+//! }
+//! # fn main() {}
+//! ```
+//!
+//! Had the test dropped `task` while it still ran, it would fail with:
+//!
+//! ```text
+//! leakcheck: `tests::joins_what_it_spawns` failed
+//!   1 task leaked (still alive 250ms after the test and its teardown)
+//!   hint: await the JoinHandle, keep it in a JoinSet or TaskTracker, or stop it in teardown
+//! ```
+//!
+//! # A run, in order
+//!
+//! 1. Build the runtime for the flavor (all drivers on) and count the tasks alive.
+//! 2. Set up the fixtures in argument order, each [`AsyncFixture::setup`] under `timeout`. If
+//!    one fails, tear down those already set up and fail.
+//! 3. Run the body under `timeout`, catching its panic.
+//! 4. Tear down: [`on_teardown`] hooks, the one registered last first, then fixtures in
+//!    reverse argument order, each under `teardown_timeout`. A step that fails is reported and
+//!    the next still runs.
+//! 5. Settle: wait up to `settle` for leftover tasks to finish, returning at once when none
+//!    is left. Tasks still alive are leaks.
+//! 6. Shut the runtime down without waiting for ever; blocking work still running is a leak.
+//! 7. Verdict: one report of everything found. A panicking body's panic is raised again after
+//!    the report, so `#[should_panic(expected = "...")]` works as before.
+//!
+//! Without the macro, [`Check`] does the same and returns the [`Report`].
+//!
+//! # Detached panics
+//!
+//! A panic in any task of the test's runtime fails the test, even when the task's
+//! `JoinHandle` was dropped. leakcheck notices it with a panic hook, installed once per
+//! process in front of the hook that was there (which still runs).
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![warn(missing_docs)]
+
+mod check;
+mod fixture;
+mod outcome;
+mod panics;
+mod registry;
+mod report;
+mod steps;
+mod teardown;
+mod wallclock;
+
+pub use check::{Check, DEFAULT_SETTLE, DEFAULT_TEARDOWN_TIMEOUT, DEFAULT_TIMEOUT, Flavor};
+pub use fixture::{AsyncFixture, BoxError, FixtureSet};
+pub use leakcheck_macros::leak_checked_test;
+/// The same attribute as [`leak_checked_test`], under the name rstest looks for: rstest treats
+/// an attribute whose last path segment is `test` as the test attribute of each case.
+pub use leakcheck_macros::leak_checked_test as test;
+pub use outcome::TestOutcome;
+pub use report::{Finding, Problem, Report, TeardownStep};
+pub use teardown::{on_teardown, teardown_deadline};

@@ -1,0 +1,108 @@
+//! The runs in progress, found from inside their runtimes.
+//!
+//! `on_teardown`, `teardown_deadline` and the task-panic hook are called from arbitrary tasks
+//! and threads. Each knows its tokio runtime, and each leak-checked run owns exactly one
+//! runtime, so the runtime's id leads to the run.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+use tokio::runtime::Id as RuntimeId;
+
+use crate::report::Finding;
+
+/// A cleanup future registered with [`crate::on_teardown`], and where it was registered.
+pub(crate) struct Hook {
+    pub(crate) location: String,
+    pub(crate) cleanup: Pin<Box<dyn Future<Output = Option<String>> + Send>>,
+}
+
+/// What the tasks and threads of one run share with the harness.
+pub(crate) struct RunState {
+    findings: Mutex<Vec<Finding>>,
+    hooks: Mutex<Option<Vec<Hook>>>,
+    teardown_deadline: Mutex<Option<Instant>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // None of these locks is held while user code runs, so poisoning cannot leave them torn.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl RunState {
+    pub(crate) fn new() -> Self {
+        RunState {
+            findings: Mutex::new(Vec::new()),
+            hooks: Mutex::new(Some(Vec::new())),
+            teardown_deadline: Mutex::new(None),
+        }
+    }
+
+    pub(crate) fn record_task_panic(&self, message: String, location: Option<String>) {
+        lock(&self.findings).push(Finding::TaskPanicked { message, location });
+    }
+
+    pub(crate) fn add_hook(&self, hook: Hook) {
+        match lock(&self.hooks).as_mut() {
+            Some(hooks) => hooks.push(hook),
+            None => lock(&self.findings).push(Finding::HookTooLate {
+                location: hook.location,
+            }),
+        }
+    }
+
+    /// The hook registered last, if any is left.
+    pub(crate) fn pop_hook(&self) -> Option<Hook> {
+        lock(&self.hooks).as_mut().and_then(Vec::pop)
+    }
+
+    /// From now on a registered hook can no longer run; registering one is reported instead.
+    pub(crate) fn close_hooks(&self) {
+        *lock(&self.hooks) = None;
+    }
+
+    pub(crate) fn set_teardown_deadline(&self, deadline: Option<Instant>) {
+        *lock(&self.teardown_deadline) = deadline;
+    }
+
+    pub(crate) fn teardown_deadline(&self) -> Option<Instant> {
+        *lock(&self.teardown_deadline)
+    }
+
+    pub(crate) fn take_findings(&self) -> Vec<Finding> {
+        std::mem::take(&mut lock(&self.findings))
+    }
+}
+
+static RUNS: Mutex<Vec<(RuntimeId, Arc<RunState>)>> = Mutex::new(Vec::new());
+
+/// Keeps a run findable while it is alive.
+pub(crate) struct Registration {
+    runtime: RuntimeId,
+}
+
+pub(crate) fn register(runtime: RuntimeId, run: Arc<RunState>) -> Registration {
+    lock(&RUNS).push((runtime, run));
+    Registration { runtime }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        lock(&RUNS).retain(|(runtime, _)| *runtime != self.runtime);
+    }
+}
+
+pub(crate) fn find(runtime: RuntimeId) -> Option<Arc<RunState>> {
+    lock(&RUNS)
+        .iter()
+        .find(|(id, _)| *id == runtime)
+        .map(|(_, run)| Arc::clone(run))
+}
+
+/// The run whose runtime the calling thread is inside, if any.
+pub(crate) fn current() -> Option<Arc<RunState>> {
+    let handle = tokio::runtime::Handle::try_current().ok()?;
+    find(handle.id())
+}

@@ -1,0 +1,391 @@
+//! What a run found, and the text a user reads when a test fails.
+
+use std::fmt::{self, Display, Formatter};
+use std::time::Duration;
+
+use crate::panics::{self, PanicPayload};
+
+/// One thing that went wrong in a leak-checked run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Finding {
+    /// Tasks of the test's runtime were still alive after the test, its teardown and the
+    /// settle window.
+    TasksLeaked {
+        /// How many tasks were left.
+        count: usize,
+        /// How long they were given to finish.
+        settle: Duration,
+    },
+    /// `spawn_blocking` work (or a task blocking its worker thread) was still running when
+    /// the runtime shut down.
+    BlockingTasksLeaked {
+        /// How many runtime threads were still busy.
+        count: usize,
+        /// How long shutdown waited for them.
+        grace: Duration,
+    },
+    /// A spawned task panicked, whether or not anybody awaited its `JoinHandle`.
+    TaskPanicked {
+        /// The panic's message.
+        message: String,
+        /// Where it panicked, as `file:line:col`.
+        location: Option<String>,
+    },
+    /// The test body returned `Err`.
+    TestFailed {
+        /// The error, formatted with `Debug` as `cargo test` does.
+        error: String,
+    },
+    /// The test body panicked.
+    TestPanicked {
+        /// The panic's message.
+        message: String,
+    },
+    /// The test body was still running when its `timeout` passed.
+    TestTimedOut {
+        /// The `timeout` in force.
+        after: Duration,
+    },
+    /// A fixture's `setup` did not produce the fixture.
+    Setup {
+        /// The fixture's type, without its module path.
+        fixture: String,
+        /// What went wrong.
+        problem: Problem,
+    },
+    /// A teardown step did not finish cleanly.
+    Teardown {
+        /// Which step.
+        step: TeardownStep,
+        /// What went wrong.
+        problem: Problem,
+    },
+    /// [`crate::on_teardown`] was called after teardown had finished, so its cleanup never ran.
+    HookTooLate {
+        /// Where it was called, as `file:line:col`.
+        location: String,
+    },
+    /// leakcheck itself could not run the test (the runtime could not be built, say).
+    Harness {
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// How a setup or teardown step went wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// It returned an error.
+    Failed(String),
+    /// It panicked, with this message.
+    Panicked(String),
+    /// It was still running when its time limit passed.
+    TimedOut(Duration),
+}
+
+/// A step of teardown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TeardownStep {
+    /// [`crate::AsyncFixture::teardown`] of a fixture, named by its type.
+    Fixture(String),
+    /// A cleanup registered with [`crate::on_teardown`] at this `file:line:col`.
+    Hook(String),
+}
+
+/// The outcome of a leak-checked run: everything it found, in the order it happened.
+///
+/// A report with no findings is a pass. [`Report::assert_passed`] is what `#[leak_checked_test]`
+/// calls: it prints a failing report and fails the test.
+pub struct Report {
+    test: String,
+    findings: Vec<Finding>,
+    test_panic: Option<PanicPayload>,
+}
+
+impl Report {
+    pub(crate) fn new(test: String, findings: Vec<Finding>, test_panic: Option<PanicPayload>) -> Self {
+        Report {
+            test,
+            findings,
+            test_panic,
+        }
+    }
+
+    /// The name of the test the report is about.
+    pub fn test(&self) -> &str {
+        &self.test
+    }
+
+    /// Whether the run found nothing wrong.
+    pub fn passed(&self) -> bool {
+        self.findings.is_empty()
+    }
+
+    /// Everything the run found, in the order it happened.
+    pub fn findings(&self) -> &[Finding] {
+        &self.findings
+    }
+
+    /// How many tasks were left alive after the test and its teardown.
+    pub fn leaked_tasks(&self) -> usize {
+        self.findings
+            .iter()
+            .map(|finding| match finding {
+                Finding::TasksLeaked { count, .. } => *count,
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// Fails the calling test when the report is not a pass.
+    ///
+    /// Prints the report to stderr, then raises the test body's own panic if it had one (so
+    /// `#[should_panic(expected = "...")]` sees the body's message), or else a panic whose
+    /// message is the report. The panic is raised with [`std::panic::resume_unwind`], so no
+    /// panic hook runs and no backtrace of leakcheck buries the report.
+    pub fn assert_passed(self) {
+        if self.passed() {
+            return;
+        }
+        eprintln!("{self}");
+        match self.test_panic {
+            Some(payload) => std::panic::resume_unwind(payload),
+            None => std::panic::resume_unwind(Box::new(self.to_string())),
+        }
+    }
+}
+
+impl fmt::Debug for Report {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Report")
+            .field("test", &self.test)
+            .field("findings", &self.findings)
+            .field(
+                "test_panic",
+                &self.test_panic.as_deref().map(panics::message),
+            )
+            .finish()
+    }
+}
+
+/// Durations as the attribute spells them: `250ms`, `5s`, `2m`.
+pub(crate) struct Spelled(pub(crate) Duration);
+
+impl Display for Spelled {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let millis = self.0.as_millis();
+        if millis == 0 && !self.0.is_zero() {
+            write!(f, "{}us", self.0.as_micros())
+        } else if millis != 0 && millis % 60_000 == 0 {
+            write!(f, "{}m", millis / 60_000)
+        } else if millis != 0 && millis % 1000 == 0 {
+            write!(f, "{}s", millis / 1000)
+        } else {
+            write!(f, "{millis}ms")
+        }
+    }
+}
+
+fn plural(count: usize, one: &str, many: &str) -> String {
+    if count == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{count} {many}")
+    }
+}
+
+impl Display for Problem {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Failed(error) => write!(f, "failed: {error}"),
+            Problem::Panicked(message) => write!(f, "panicked: {message}"),
+            Problem::TimedOut(after) => write!(f, "timed out after {}", Spelled(*after)),
+        }
+    }
+}
+
+impl Display for TeardownStep {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            TeardownStep::Fixture(name) => write!(f, "teardown of fixture `{name}`"),
+            TeardownStep::Hook(location) => write!(f, "teardown hook registered at {location}"),
+        }
+    }
+}
+
+impl Display for Finding {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Finding::TasksLeaked { count, settle } => write!(
+                f,
+                "{} (still alive {} after the test and its teardown)",
+                plural(*count, "task leaked", "tasks leaked"),
+                Spelled(*settle)
+            ),
+            Finding::BlockingTasksLeaked { count, grace } => write!(
+                f,
+                "{} (a runtime thread was still busy {} after shutdown began)",
+                plural(*count, "blocking task leaked", "blocking tasks leaked"),
+                Spelled(*grace)
+            ),
+            Finding::TaskPanicked {
+                message,
+                location: Some(location),
+            } => write!(f, "a spawned task panicked at {location}: {message}"),
+            Finding::TaskPanicked {
+                message,
+                location: None,
+            } => write!(f, "a spawned task panicked: {message}"),
+            Finding::TestFailed { error } => write!(f, "the test returned an error: {error}"),
+            Finding::TestPanicked { message } => write!(f, "the test panicked: {message}"),
+            Finding::TestTimedOut { after } => write!(
+                f,
+                "the test timed out after {} (its teardown still ran)",
+                Spelled(*after)
+            ),
+            Finding::Setup { fixture, problem } => write!(f, "fixture `{fixture}` setup {problem}"),
+            Finding::Teardown { step, problem } => write!(f, "{step} {problem}"),
+            Finding::HookTooLate { location } => write!(
+                f,
+                "on_teardown called at {location} after teardown had finished; its cleanup never ran"
+            ),
+            Finding::Harness { message } => write!(f, "leakcheck could not run the test: {message}"),
+        }
+    }
+}
+
+impl Finding {
+    /// What to do about it, when there is more to say than the finding itself.
+    fn hint(&self) -> Option<&'static str> {
+        match self {
+            Finding::TasksLeaked { .. } => Some(
+                "await the JoinHandle, keep it in a JoinSet or TaskTracker, or stop it in teardown",
+            ),
+            Finding::BlockingTasksLeaked { .. } => Some(
+                "await the spawn_blocking handle, and give blocking work a way to stop (a flag or channel it checks)",
+            ),
+            Finding::TaskPanicked { .. } => Some(
+                "a task's panic is lost unless its JoinHandle is awaited: await it and handle the JoinError",
+            ),
+            Finding::TestTimedOut { .. } => Some(
+                "find what the test waits on, or raise the limit: #[leak_checked_test(timeout = \"2m\")]",
+            ),
+            Finding::Teardown {
+                problem: Problem::TimedOut(_),
+                ..
+            } => Some(
+                "a teardown step must finish within teardown_timeout; leakcheck::teardown_deadline() says when to stop waiting",
+            ),
+            Finding::HookTooLate { .. } => {
+                Some("register cleanup with on_teardown while the test body or its teardown runs")
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(not(tokio_unstable))]
+const DETAILS_HINT: Option<&str> = Some(
+    "build with RUSTFLAGS=\"--cfg tokio_unstable\" to see where each leaked task was spawned",
+);
+#[cfg(tokio_unstable)]
+const DETAILS_HINT: Option<&str> = None;
+
+impl Display for Report {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let verdict = if self.passed() { "passed" } else { "failed" };
+        write!(f, "leakcheck: `{}` {verdict}", self.test)?;
+        for finding in &self.findings {
+            write!(f, "\n  ")?;
+            write_indented(f, &finding.to_string(), "\n    ")?;
+        }
+        let mut hints: Vec<&str> = Vec::new();
+        for hint in self.findings.iter().filter_map(Finding::hint) {
+            if !hints.contains(&hint) {
+                hints.push(hint);
+            }
+        }
+        if self.leaked_tasks() > 0 {
+            hints.extend(DETAILS_HINT);
+        }
+        for hint in hints {
+            write!(f, "\n  hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Keeps a multi-line message (a panic with a long text) inside its finding's block.
+fn write_indented(f: &mut Formatter<'_>, text: &str, newline: &str) -> fmt::Result {
+    let mut lines = text.lines();
+    if let Some(first) = lines.next() {
+        f.write_str(first)?;
+    }
+    for line in lines {
+        write!(f, "{newline}{line}")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_written_in_the_attribute() {
+        let spelled = |millis| Spelled(Duration::from_millis(millis)).to_string();
+        assert_eq!(spelled(250), "250ms");
+        assert_eq!(spelled(5000), "5s");
+        assert_eq!(spelled(120_000), "2m");
+        assert_eq!(spelled(1500), "1500ms");
+        assert_eq!(spelled(0), "0ms");
+    }
+
+    #[test]
+    fn counts_agree_in_number() {
+        let leak = |count| {
+            Finding::TasksLeaked {
+                count,
+                settle: Duration::from_millis(250),
+            }
+            .to_string()
+        };
+        assert!(leak(1).starts_with("1 task leaked ("), "{}", leak(1));
+        assert!(leak(3).starts_with("3 tasks leaked ("), "{}", leak(3));
+    }
+
+    #[test]
+    fn a_report_lists_findings_then_deduplicated_hints() {
+        let report = Report::new(
+            "ws::publishes_prices".into(),
+            vec![
+                Finding::TasksLeaked {
+                    count: 2,
+                    settle: Duration::from_millis(250),
+                },
+                Finding::Teardown {
+                    step: TeardownStep::Fixture("Feed".into()),
+                    problem: Problem::TimedOut(Duration::from_secs(5)),
+                },
+                Finding::TaskPanicked {
+                    message: "first line\nsecond line".into(),
+                    location: Some("tests/ws.rs:3:5".into()),
+                },
+            ],
+            None,
+        );
+        let text = report.to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "leakcheck: `ws::publishes_prices` failed");
+        assert_eq!(
+            lines[1],
+            "  2 tasks leaked (still alive 250ms after the test and its teardown)"
+        );
+        assert_eq!(lines[2], "  teardown of fixture `Feed` timed out after 5s");
+        assert_eq!(lines[3], "  a spawned task panicked at tests/ws.rs:3:5: first line");
+        assert_eq!(lines[4], "    second line");
+        assert!(lines[5].starts_with("  hint: await the JoinHandle"), "{text}");
+        assert_eq!(text.matches("hint:").count(), 3 + usize::from(DETAILS_HINT.is_some()));
+    }
+}

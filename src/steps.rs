@@ -1,0 +1,84 @@
+//! Setup and teardown steps, each bounded in real time and each failure written down.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use crate::fixture::{AsyncFixture, BoxError, short_type_name};
+use crate::panics;
+use crate::registry::RunState;
+use crate::report::{Finding, Problem, TeardownStep};
+use crate::wallclock::{Bounded, within, within_deadline};
+
+/// Runs the steps of one test and keeps what went wrong.
+pub struct Steps<'run> {
+    run: &'run RunState,
+    setup_timeout: Duration,
+    teardown_timeout: Duration,
+    pub(crate) findings: Vec<Finding>,
+}
+
+/// An error with its chain of causes, `outer: inner: root`, as one line.
+fn error_chain(error: &BoxError) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+impl<'run> Steps<'run> {
+    pub(crate) fn new(run: &'run RunState, setup_timeout: Duration, teardown_timeout: Duration) -> Self {
+        Steps {
+            run,
+            setup_timeout,
+            teardown_timeout,
+            findings: Vec::new(),
+        }
+    }
+
+    pub(crate) async fn setup<T: AsyncFixture>(&mut self) -> Option<T> {
+        let problem = match within(self.setup_timeout, T::setup()).await {
+            Bounded::Completed(Ok(fixture)) => return Some(fixture),
+            Bounded::Completed(Err(error)) => Problem::Failed(error_chain(&error)),
+            Bounded::Panicked(payload) => Problem::Panicked(panics::message(&*payload)),
+            Bounded::TimedOut => Problem::TimedOut(self.setup_timeout),
+        };
+        self.findings.push(Finding::Setup {
+            fixture: short_type_name::<T>(),
+            problem,
+        });
+        None
+    }
+
+    pub(crate) async fn teardown<T: AsyncFixture>(&mut self, fixture: T) {
+        let step = TeardownStep::Fixture(short_type_name::<T>());
+        let cleanup = async move { fixture.teardown().await.err().map(|error| error_chain(&error)) };
+        self.bounded_teardown(step, cleanup).await;
+    }
+
+    /// Runs every [`crate::on_teardown`] hook, the one registered last first, including hooks
+    /// that other hooks register meanwhile.
+    pub(crate) async fn run_hooks(&mut self) {
+        while let Some(hook) = self.run.pop_hook() {
+            self.bounded_teardown(TeardownStep::Hook(hook.location), hook.cleanup)
+                .await;
+        }
+    }
+
+    async fn bounded_teardown(&mut self, step: TeardownStep, cleanup: impl Future<Output = Option<String>>) {
+        let deadline = Instant::now() + self.teardown_timeout;
+        self.run.set_teardown_deadline(Some(deadline));
+        let outcome = within_deadline(deadline, cleanup).await;
+        self.run.set_teardown_deadline(None);
+        let problem = match outcome {
+            Bounded::Completed(None) => return,
+            Bounded::Completed(Some(error)) => Problem::Failed(error),
+            Bounded::Panicked(payload) => Problem::Panicked(panics::message(&*payload)),
+            Bounded::TimedOut => Problem::TimedOut(self.teardown_timeout),
+        };
+        self.findings.push(Finding::Teardown { step, problem });
+    }
+}
