@@ -36,6 +36,9 @@ const SETTLE_YIELDS: u32 = 8;
 /// needs a moment is seen soon and a leak is reported soon after `settle`.
 const SETTLE_FIRST_PAUSE: Duration = Duration::from_micros(50);
 const SETTLE_MAX_PAUSE: Duration = Duration::from_millis(5);
+/// A task whose panic hook is still printing (a backtrace can take a second to symbolise) is
+/// waited for past `settle`, up to this much longer, so it is not reported as a leak too.
+const PANIC_HOOK_ALLOWANCE: Duration = Duration::from_secs(10);
 
 /// Which tokio runtime a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -303,7 +306,7 @@ impl Check {
         steps.run_hooks().await;
         run.close_hooks();
 
-        let leaked = settle(baseline, self.settle).await;
+        let leaked = settle(run, baseline, self.settle).await;
         let mut findings = steps.findings;
         if leaked > 0 {
             findings.push(Finding::TasksLeaked {
@@ -317,22 +320,25 @@ impl Check {
 
 /// Waits until no task is left beyond `baseline`, or until `window` has passed in real time;
 /// gives the number still left. Returns at once when nothing is left.
-async fn settle(baseline: usize, window: Duration) -> usize {
+async fn settle(run: &RunState, baseline: usize, window: Duration) -> usize {
     let metrics = Handle::current().metrics();
     let deadline = Instant::now() + window;
+    let last_resort = deadline + PANIC_HOOK_ALLOWANCE;
     let mut yields = 0;
     let mut pause = SETTLE_FIRST_PAUSE;
     loop {
         let left = metrics.num_alive_tasks().saturating_sub(baseline);
         let now = Instant::now();
-        if left == 0 || now >= deadline {
+        let waiting_for_a_panic_hook = run.task_panicking() && now < last_resort;
+        if left == 0 || (now >= deadline && !waiting_for_a_panic_hook) {
             return left;
         }
         if yields < SETTLE_YIELDS {
             yields += 1;
             tokio::task::yield_now().await;
         } else {
-            wallclock::sleep_until((now + pause).min(deadline)).await;
+            let wake = if waiting_for_a_panic_hook { now + pause } else { (now + pause).min(deadline) };
+            wallclock::sleep_until(wake).await;
             pause = (pause * 2).min(SETTLE_MAX_PAUSE);
         }
     }

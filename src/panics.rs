@@ -6,9 +6,9 @@
 
 use std::any::Any;
 use std::panic::{self, PanicHookInfo};
-use std::sync::Once;
+use std::sync::{Arc, Once};
 
-use crate::registry;
+use crate::registry::{self, RunState};
 
 /// What a panic carries: usually a `&str` or a `String`.
 pub(crate) type PanicPayload = Box<dyn Any + Send>;
@@ -33,25 +33,25 @@ pub(crate) fn install_task_panic_hook() {
     INSTALL.call_once(|| {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
-            file_task_panic(info);
+            let run = file_task_panic(info);
+            // The previous hook may take long (symbolising a backtrace under RUST_BACKTRACE=1);
+            // meanwhile the task still counts as alive and must not be taken for a leak.
+            let _in_flight = run.as_deref().map(RunState::panic_in_flight);
             previous(info);
         }));
     });
 }
 
-fn file_task_panic(info: &PanicHookInfo<'_>) {
+/// Files a panic of a spawned task with its run, and gives the run.
+fn file_task_panic(info: &PanicHookInfo<'_>) -> Option<Arc<RunState>> {
     // The test body and teardown run in `block_on`, outside any task: their panics are caught
     // by the run itself. Only panics inside spawned tasks go missing.
-    if tokio::task::try_id().is_none() {
-        return;
-    }
-    let Ok(handle) = tokio::runtime::Handle::try_current() else {
-        return;
-    };
-    if let Some(run) = registry::find(handle.id()) {
-        run.record_task_panic(
-            message(info.payload()),
-            info.location().map(ToString::to_string),
-        );
-    }
+    tokio::task::try_id()?;
+    let handle = tokio::runtime::Handle::try_current().ok()?;
+    let run = registry::find(handle.id())?;
+    run.record_task_panic(
+        message(info.payload()),
+        info.location().map(ToString::to_string),
+    );
+    Some(run)
 }

@@ -6,6 +6,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
@@ -24,6 +25,16 @@ pub(crate) struct RunState {
     findings: Mutex<Vec<Finding>>,
     hooks: Mutex<Option<Vec<Hook>>>,
     teardown_deadline: Mutex<Option<Instant>>,
+    panics_in_flight: AtomicUsize,
+}
+
+/// Marks a task panic whose hook is still running; dropping it marks the hook done.
+pub(crate) struct PanicInFlight<'run>(&'run RunState);
+
+impl Drop for PanicInFlight<'_> {
+    fn drop(&mut self) {
+        self.0.panics_in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -37,11 +48,22 @@ impl RunState {
             findings: Mutex::new(Vec::new()),
             hooks: Mutex::new(Some(Vec::new())),
             teardown_deadline: Mutex::new(None),
+            panics_in_flight: AtomicUsize::new(0),
         }
     }
 
     pub(crate) fn record_task_panic(&self, message: String, location: Option<String>) {
         lock(&self.findings).push(Finding::TaskPanicked { message, location });
+    }
+
+    pub(crate) fn panic_in_flight(&self) -> PanicInFlight<'_> {
+        self.panics_in_flight.fetch_add(1, Ordering::SeqCst);
+        PanicInFlight(self)
+    }
+
+    /// Whether a task of the run is between its panic and the end of the panic hooks.
+    pub(crate) fn task_panicking(&self) -> bool {
+        self.panics_in_flight.load(Ordering::SeqCst) > 0
     }
 
     pub(crate) fn add_hook(&self, hook: Hook) {

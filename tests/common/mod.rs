@@ -1,0 +1,156 @@
+//! Fixtures and helpers shared by the test files.
+#![allow(dead_code)] // each test file uses its own share of these
+
+use std::cell::RefCell;
+use std::future::pending;
+use std::time::Duration;
+
+use leakcheck::{AsyncFixture, BoxError, Check, Flavor, Report};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// A short settle for tests that are meant to leak; the clean tests keep the default.
+pub const LEAK_SETTLE: Duration = Duration::from_millis(100);
+
+thread_local! {
+    // Setup, the body, hooks and teardown all run on the test's own thread, so each test
+    // sees only its own events even when tests run in parallel.
+    static EVENTS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+pub fn event(text: impl Into<String>) {
+    EVENTS.with(|events| events.borrow_mut().push(text.into()));
+}
+
+pub fn take_events() -> Vec<String> {
+    EVENTS.with(|events| events.take())
+}
+
+/// A check meant to fail, with a short settle so the suite stays quick.
+pub fn leaky_check(test: &str, flavor: Flavor) -> Check {
+    Check::new(test).flavor(flavor).settle(LEAK_SETTLE)
+}
+
+/// Asserts the report failed and says each of `words`, showing the report when it does not.
+pub fn assert_fails_saying(report: &Report, words: &[&str]) {
+    let text = report.to_string();
+    assert!(!report.passed(), "expected a failing report, got:\n{text}");
+    assert!(
+        text.starts_with(&format!("leakcheck: `{}` failed", report.test())),
+        "{text}"
+    );
+    for word in words {
+        assert!(text.contains(word), "report lacks {word:?}:\n{text}");
+    }
+}
+
+pub fn assert_passes(report: &Report) {
+    assert!(report.passed(), "expected a pass, got:\n{report}");
+}
+
+macro_rules! logged_fixture {
+    ($name:ident) => {
+        pub struct $name;
+
+        impl AsyncFixture for $name {
+            async fn setup() -> Result<Self, BoxError> {
+                event(concat!("setup ", stringify!($name)));
+                Ok($name)
+            }
+
+            async fn teardown(self) -> Result<(), BoxError> {
+                event(concat!("teardown ", stringify!($name)));
+                Ok(())
+            }
+        }
+    };
+}
+
+logged_fixture!(First);
+logged_fixture!(Second);
+logged_fixture!(Third);
+
+/// A fixture whose setup fails.
+pub struct RefusedConnection;
+
+impl AsyncFixture for RefusedConnection {
+    async fn setup() -> Result<Self, BoxError> {
+        event("setup RefusedConnection");
+        Err("connection refused".into())
+    }
+
+    async fn teardown(self) -> Result<(), BoxError> {
+        event("teardown RefusedConnection");
+        Ok(())
+    }
+}
+
+pub struct FailingTeardown;
+
+impl AsyncFixture for FailingTeardown {
+    async fn setup() -> Result<Self, BoxError> {
+        Ok(FailingTeardown)
+    }
+
+    async fn teardown(self) -> Result<(), BoxError> {
+        event("teardown FailingTeardown");
+        Err("flush failed".into())
+    }
+}
+
+pub struct PanickingTeardown;
+
+impl AsyncFixture for PanickingTeardown {
+    async fn setup() -> Result<Self, BoxError> {
+        Ok(PanickingTeardown)
+    }
+
+    async fn teardown(self) -> Result<(), BoxError> {
+        event("teardown PanickingTeardown");
+        panic!("teardown exploded");
+    }
+}
+
+pub struct HangingTeardown;
+
+impl AsyncFixture for HangingTeardown {
+    async fn setup() -> Result<Self, BoxError> {
+        Ok(HangingTeardown)
+    }
+
+    async fn teardown(self) -> Result<(), BoxError> {
+        event("teardown HangingTeardown");
+        pending().await
+    }
+}
+
+/// A fixture with a background task it stops, and awaits, in teardown.
+pub struct Heartbeat {
+    pub stop: CancellationToken,
+    pub task: JoinHandle<u32>,
+}
+
+impl AsyncFixture for Heartbeat {
+    async fn setup() -> Result<Self, BoxError> {
+        let stop = CancellationToken::new();
+        let task = tokio::spawn({
+            let stop = stop.clone();
+            async move {
+                let mut beats = 0;
+                loop {
+                    tokio::select! {
+                        () = stop.cancelled() => return beats,
+                        () = tokio::time::sleep(Duration::from_millis(1)) => beats += 1,
+                    }
+                }
+            }
+        });
+        Ok(Heartbeat { stop, task })
+    }
+
+    async fn teardown(self) -> Result<(), BoxError> {
+        self.stop.cancel();
+        self.task.await?;
+        Ok(())
+    }
+}
