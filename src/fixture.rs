@@ -66,6 +66,11 @@ pub type BoxError = Box<dyn Error + Send + Sync>;
 /// }
 /// # fn main() {}
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a fixture",
+    label = "a test argument must be a fixture",
+    note = "implement `leakcheck::AsyncFixture` for `{Self}`, with async `setup` and `teardown`"
+)]
 pub trait AsyncFixture: Sized {
     /// Creates the fixture before the test body runs.
     fn setup() -> impl Future<Output = Result<Self, BoxError>>;

@@ -76,3 +76,14 @@ pub use leakcheck_macros::leak_checked_test as test;
 pub use outcome::TestOutcome;
 pub use report::{Finding, Problem, Report, TeardownStep};
 pub use teardown::{on_teardown, teardown_deadline};
+
+/// What `#[leak_checked_test]` expands to calls, besides the public API. Not for direct use.
+#[doc(hidden)]
+pub mod __private {
+    /// Fails to compile, at the argument's type, when a test borrows something that is not a
+    /// fixture.
+    pub fn assert_fixture<T: crate::AsyncFixture>() {}
+
+    /// Fails to compile, at the return type, when a test returns something a test cannot.
+    pub fn assert_outcome<T: crate::TestOutcome>() {}
+}

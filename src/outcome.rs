@@ -6,6 +6,10 @@ use std::fmt::Debug;
 /// cleanup: `()` or `Result<(), E>` with `E: Debug`, as with `#[test]`.
 ///
 /// An `Err` fails the test; the report shows it with `Debug`, as `cargo test` does.
+#[diagnostic::on_unimplemented(
+    message = "a leak-checked test cannot return `{Self}`",
+    label = "return `()` or `Result<(), E>` with `E: Debug`"
+)]
 pub trait TestOutcome {
     /// The failure to report, if this outcome is one.
     fn failure(self) -> Option<String>;

@@ -3,7 +3,7 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{Error, ItemFn, Path};
+use syn::{Attribute, Error, ItemFn, Path, ReturnType};
 
 use crate::parse::{Errors, Flavor, Options, TestFn};
 
@@ -52,15 +52,23 @@ fn render(options: &Options, test: &TestFn) -> TokenStream {
         output,
         item,
     } = test;
-    let body_span = item.block.span();
-    let block = &item.block;
-    let inner = format_ident!("__leakcheck_body", span = Span::mixed_site());
+    let body_fn = format_ident!("__leakcheck_body_{}", name);
+    let (lint_attrs, test_attrs): (Vec<_>, Vec<_>) = attrs.iter().partition(|attr| is_lint_attribute(attr));
+    let cfg_attrs: Vec<_> = attrs.iter().filter(|attr| attr.path().is_ident("cfg")).collect();
 
     let parameters = fixtures.iter().map(|fixture| {
         let (pattern, ty) = (&fixture.pattern, &fixture.ty);
         let mutability = fixture.mutable.then(|| quote!(mut));
         quote!(#pattern: &#mutability #ty)
     });
+    let fixture_checks = fixtures.iter().map(|fixture| {
+        let ty = &fixture.ty;
+        quote_spanned!(ty.span()=> #krate::__private::assert_fixture::<#ty>();)
+    });
+    let outcome_check = match output {
+        ReturnType::Default => None,
+        ReturnType::Type(_, ty) => Some(quote_spanned!(ty.span()=> #krate::__private::assert_outcome::<#ty>();)),
+    };
     let fixture_types = fixtures.iter().map(|fixture| &fixture.ty);
     let bindings: Vec<_> = (0..fixtures.len())
         .map(|index| format_ident!("__leakcheck_fixture_{}", index, span = Span::mixed_site()))
@@ -73,28 +81,53 @@ fn render(options: &Options, test: &TestFn) -> TokenStream {
         }
     });
     let configuration = builder_calls(options, &krate);
+    let block = &item.block;
+    let body_span = block.span();
     let check = quote_spanned! {body_span=>
         #krate::Check::new(::core::concat!(::core::module_path!(), "::", ::core::stringify!(#name)))
             #configuration
             .run_with(async |__leakcheck_fixtures: &mut (#(#fixture_types,)*)| {
                 let (#(#bindings,)*) = __leakcheck_fixtures;
-                #inner(#(#arguments),*).await
+                #body_fn(#(#arguments),*).await
             })
             .assert_passed()
     };
-    let inner_fn = quote_spanned! {item.sig.span()=>
+    // The body lives beside the test rather than inside it, so it is type-checked in every
+    // build: `#[test]` items vanish outside `cargo test`, and with them any compile error in
+    // a doctest or a trybuild case.
+    quote! {
+        #(#cfg_attrs)*
+        #(#lint_attrs)*
+        #[doc(hidden)]
+        #[allow(dead_code)]
         // A future created and dropped without `.await` never runs; in a test that is a bug.
         #[deny(unused_must_use)]
-        async fn #inner(#(#parameters),*) #output #block
-    };
-    quote! {
-        #(#attrs)*
+        async fn #body_fn(#(#parameters),*) #output #block
+
+        #(#cfg_attrs)*
+        const _: () = {
+            #[allow(dead_code)]
+            fn signature_is_a_leak_checked_test() {
+                #(#fixture_checks)*
+                #outcome_check
+            }
+        };
+
+        #(#test_attrs)*
         #[::core::prelude::v1::test]
         #vis fn #name() {
-            #inner_fn
             #check
         }
     }
+}
+
+/// Lint levels belong to the body, where the user's code is; the test function around it
+/// is generated and would leave an `#[expect]` unfulfilled.
+fn is_lint_attribute(attr: &Attribute) -> bool {
+    ["allow", "warn", "deny", "forbid", "expect"]
+        .iter()
+        .any(|level| attr.path().is_ident(level))
+        || attr.path().segments.first().is_some_and(|segment| segment.ident == "clippy")
 }
 
 fn builder_calls(options: &Options, krate: &Path) -> TokenStream {

@@ -1,0 +1,4 @@
+#[leakcheck::leak_checked_test(flavor = "threaded")]
+async fn unknown_flavor() {}
+
+fn main() {}

@@ -1,0 +1,19 @@
+use leakcheck::{AsyncFixture, BoxError};
+
+struct Feed;
+
+impl AsyncFixture for Feed {
+    async fn setup() -> Result<Self, BoxError> {
+        Ok(Feed)
+    }
+    async fn teardown(self) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
+
+#[leakcheck::leak_checked_test]
+async fn names_a_lifetime(feed: &'static Feed) {
+    let _ = feed;
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[leakcheck::leak_checked_test]
+fn forgot_async() {}
+
+fn main() {}

@@ -1,0 +1,5 @@
+#[leakcheck::leak_checked_test]
+#[tokio::test]
+async fn tested_twice() {}
+
+fn main() {}
