@@ -197,7 +197,9 @@ impl Check {
         // Everything the user wrote runs under its own catch_unwind inside `drive`; this one
         // catches what escapes it (a panicking `Drop` of a timed-out body, say) so that the
         // runtime still shuts down with a bound instead of waiting in its own `Drop`.
-        let driven = catch_unwind(AssertUnwindSafe(|| runtime.block_on(self.drive::<S, F, R>(body, &run))));
+        let driven = catch_unwind(AssertUnwindSafe(|| {
+            runtime.block_on(self.drive::<S, F, R>(body, &run))
+        }));
         let (mut findings, test_panic) = match driven {
             Ok(driven) => driven,
             Err(payload) => (
@@ -296,7 +298,9 @@ impl Check {
                     test_panic = Some(payload);
                 }
                 Bounded::TimedOut => {
-                    steps.findings.push(Finding::TestTimedOut { after: self.timeout });
+                    steps.findings.push(Finding::TestTimedOut {
+                        after: self.timeout,
+                    });
                 }
             }
             steps.run_hooks().await;
@@ -337,7 +341,11 @@ async fn settle(run: &RunState, baseline: usize, window: Duration) -> usize {
             yields += 1;
             tokio::task::yield_now().await;
         } else {
-            let wake = if waiting_for_a_panic_hook { now + pause } else { (now + pause).min(deadline) };
+            let wake = if waiting_for_a_panic_hook {
+                now + pause
+            } else {
+                (now + pause).min(deadline)
+            };
             wallclock::sleep_until(wake).await;
             pause = (pause * 2).min(SETTLE_MAX_PAUSE);
         }

@@ -104,7 +104,11 @@ pub struct Report {
 }
 
 impl Report {
-    pub(crate) fn new(test: String, findings: Vec<Finding>, test_panic: Option<PanicPayload>) -> Self {
+    pub(crate) fn new(
+        test: String,
+        findings: Vec<Finding>,
+        test_panic: Option<PanicPayload>,
+    ) -> Self {
         Report {
             test,
             findings,
@@ -250,7 +254,9 @@ impl Display for Finding {
                 f,
                 "on_teardown called at {location} after teardown had finished; its cleanup never ran"
             ),
-            Finding::Harness { message } => write!(f, "leakcheck could not run the test: {message}"),
+            Finding::Harness { message } => {
+                write!(f, "leakcheck could not run the test: {message}")
+            }
         }
     }
 }
@@ -286,9 +292,8 @@ impl Finding {
 }
 
 #[cfg(not(tokio_unstable))]
-const DETAILS_HINT: Option<&str> = Some(
-    "build with RUSTFLAGS=\"--cfg tokio_unstable\" to see where each leaked task was spawned",
-);
+const DETAILS_HINT: Option<&str> =
+    Some("build with RUSTFLAGS=\"--cfg tokio_unstable\" to see where each leaked task was spawned");
 #[cfg(tokio_unstable)]
 const DETAILS_HINT: Option<&str> = None;
 
@@ -383,9 +388,18 @@ mod tests {
             "  2 tasks leaked (still alive 250ms after the test and its teardown)"
         );
         assert_eq!(lines[2], "  teardown of fixture `Feed` timed out after 5s");
-        assert_eq!(lines[3], "  a spawned task panicked at tests/ws.rs:3:5: first line");
+        assert_eq!(
+            lines[3],
+            "  a spawned task panicked at tests/ws.rs:3:5: first line"
+        );
         assert_eq!(lines[4], "    second line");
-        assert!(lines[5].starts_with("  hint: await the JoinHandle"), "{text}");
-        assert_eq!(text.matches("hint:").count(), 3 + usize::from(DETAILS_HINT.is_some()));
+        assert!(
+            lines[5].starts_with("  hint: await the JoinHandle"),
+            "{text}"
+        );
+        assert_eq!(
+            text.matches("hint:").count(),
+            3 + usize::from(DETAILS_HINT.is_some())
+        );
     }
 }

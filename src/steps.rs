@@ -30,7 +30,11 @@ fn error_chain(error: &BoxError) -> String {
 }
 
 impl<'run> Steps<'run> {
-    pub(crate) fn new(run: &'run RunState, setup_timeout: Duration, teardown_timeout: Duration) -> Self {
+    pub(crate) fn new(
+        run: &'run RunState,
+        setup_timeout: Duration,
+        teardown_timeout: Duration,
+    ) -> Self {
         Steps {
             run,
             setup_timeout,
@@ -55,7 +59,13 @@ impl<'run> Steps<'run> {
 
     pub(crate) async fn teardown<T: AsyncFixture>(&mut self, fixture: T) {
         let step = TeardownStep::Fixture(short_type_name::<T>());
-        let cleanup = async move { fixture.teardown().await.err().map(|error| error_chain(&error)) };
+        let cleanup = async move {
+            fixture
+                .teardown()
+                .await
+                .err()
+                .map(|error| error_chain(&error))
+        };
         self.bounded_teardown(step, cleanup).await;
     }
 
@@ -68,7 +78,11 @@ impl<'run> Steps<'run> {
         }
     }
 
-    async fn bounded_teardown(&mut self, step: TeardownStep, cleanup: impl Future<Output = Option<String>>) {
+    async fn bounded_teardown(
+        &mut self,
+        step: TeardownStep,
+        cleanup: impl Future<Output = Option<String>>,
+    ) {
         let deadline = Instant::now() + self.teardown_timeout;
         self.run.set_teardown_deadline(Some(deadline));
         let outcome = within_deadline(deadline, cleanup).await;

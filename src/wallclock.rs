@@ -135,7 +135,10 @@ impl Future for WallSleep {
             None => {
                 let key = (this.deadline, timers.next_id);
                 timers.next_id += 1;
-                let earliest = timers.pending.first_key_value().is_none_or(|(first, _)| key < *first);
+                let earliest = timers
+                    .pending
+                    .first_key_value()
+                    .is_none_or(|(first, _)| key < *first);
                 timers.pending.insert(key, cx.waker().clone());
                 this.registered = Some(key);
                 if earliest {

@@ -192,7 +192,10 @@ async fn rstest_fixtures_and_leakcheck_fixtures_together(
 static SERIAL_RUNNING: AtomicBool = AtomicBool::new(false);
 
 async fn alone_for_a_while() {
-    assert!(!SERIAL_RUNNING.swap(true, Ordering::SeqCst), "a #[serial] test ran alongside another");
+    assert!(
+        !SERIAL_RUNNING.swap(true, Ordering::SeqCst),
+        "a #[serial] test ran alongside another"
+    );
     tokio::time::sleep(Duration::from_millis(30)).await;
     SERIAL_RUNNING.store(false, Ordering::SeqCst);
 }

@@ -89,12 +89,20 @@ fn a_leaky_test_fails_with_the_report_and_no_harness_backtrace() {
         "test leaks_one_task ... FAILED",
         "test result: FAILED. 0 passed; 1 failed",
     ] {
-        assert!(run.output.contains(expected), "missing {expected:?} in:\n{}", run.output);
+        assert!(
+            run.output.contains(expected),
+            "missing {expected:?} in:\n{}",
+            run.output
+        );
     }
     // The verdict is raised without the panic hook: a backtrace of the harness would only
     // bury the report, and costs time under RUST_BACKTRACE=1.
     for unexpected in ["stack backtrace", "panicked at"] {
-        assert!(!run.output.contains(unexpected), "found {unexpected:?} in:\n{}", run.output);
+        assert!(
+            !run.output.contains(unexpected),
+            "found {unexpected:?} in:\n{}",
+            run.output
+        );
     }
 }
 
@@ -102,14 +110,30 @@ fn a_leaky_test_fails_with_the_report_and_no_harness_backtrace() {
 fn a_spinning_blocking_task_does_not_keep_the_binary_alive() {
     let run = run_self(&["--ignored", "--exact", "spins_a_blocking_thread"]);
     assert!(!run.success, "{}", run.output);
-    assert!(run.output.contains("1 blocking task leaked"), "{}", run.output);
-    assert!(run.took < CHILD_LIMIT, "the binary exited only after {:?}", run.took);
+    assert!(
+        run.output.contains("1 blocking task leaked"),
+        "{}",
+        run.output
+    );
+    assert!(
+        run.took < CHILD_LIMIT,
+        "the binary exited only after {:?}",
+        run.took
+    );
 }
 
 #[test]
 fn ignore_and_its_reason_survive_the_attribute() {
     let run = run_self(&["--list", "--ignored"]);
     assert!(run.success, "{}", run.output);
-    assert!(run.output.contains("leaks_one_task: test"), "{}", run.output);
-    assert!(run.output.contains("spins_a_blocking_thread: test"), "{}", run.output);
+    assert!(
+        run.output.contains("leaks_one_task: test"),
+        "{}",
+        run.output
+    );
+    assert!(
+        run.output.contains("spins_a_blocking_thread: test"),
+        "{}",
+        run.output
+    );
 }

@@ -27,9 +27,13 @@ fn no_spawn(#[values(Flavor::CurrentThread, Flavor::MultiThread, Flavor::Local)]
 }
 
 #[rstest]
-fn spawned_and_awaited(#[values(Flavor::CurrentThread, Flavor::MultiThread, Flavor::Local)] flavor: Flavor) {
+fn spawned_and_awaited(
+    #[values(Flavor::CurrentThread, Flavor::MultiThread, Flavor::Local)] flavor: Flavor,
+) {
     assert_passes(&check("spawned_and_awaited", flavor).run(|| async {
-        let answer = tokio::spawn(async { 42 }).await.expect("the task completes");
+        let answer = tokio::spawn(async { 42 })
+            .await
+            .expect("the task completes");
         assert_eq!(answer, 42);
     }));
 }
@@ -82,18 +86,26 @@ fn fan_out(#[values(Flavor::CurrentThread, Flavor::MultiThread)] flavor: Flavor)
 }
 
 #[rstest]
-fn an_hour_long_sleep_under_a_paused_clock(#[values(Flavor::CurrentThread, Flavor::Local)] flavor: Flavor) {
+fn an_hour_long_sleep_under_a_paused_clock(
+    #[values(Flavor::CurrentThread, Flavor::Local)] flavor: Flavor,
+) {
     let started = Instant::now();
-    assert_passes(&check("paused_hour", flavor).start_paused(true).run(|| async {
-        let sleeper = tokio::spawn(tokio::time::sleep(Duration::from_secs(3600)));
-        tokio::time::sleep(Duration::from_secs(3600)).await;
-        sleeper.await.expect("the sleeper completes");
-    }));
+    assert_passes(
+        &check("paused_hour", flavor)
+            .start_paused(true)
+            .run(|| async {
+                let sleeper = tokio::spawn(tokio::time::sleep(Duration::from_secs(3600)));
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                sleeper.await.expect("the sleeper completes");
+            }),
+    );
     assert!(started.elapsed() < Duration::from_secs(30));
 }
 
 #[rstest]
-fn a_task_tracker_closed_and_waited(#[values(Flavor::CurrentThread, Flavor::MultiThread)] flavor: Flavor) {
+fn a_task_tracker_closed_and_waited(
+    #[values(Flavor::CurrentThread, Flavor::MultiThread)] flavor: Flavor,
+) {
     assert_passes(&check("task_tracker", flavor).run(|| async {
         let tracker = TaskTracker::new();
         for delay in 0..5 {
@@ -127,7 +139,9 @@ fn a_loop_stopped_by_a_cancellation_token(
 }
 
 #[rstest]
-fn spawn_blocking_awaited(#[values(Flavor::CurrentThread, Flavor::MultiThread, Flavor::Local)] flavor: Flavor) {
+fn spawn_blocking_awaited(
+    #[values(Flavor::CurrentThread, Flavor::MultiThread, Flavor::Local)] flavor: Flavor,
+) {
     assert_passes(&check("blocking_awaited", flavor).run(|| async {
         let sum = tokio::task::spawn_blocking(|| (1..=100u32).sum::<u32>())
             .await
@@ -171,14 +185,18 @@ fn spawn_local_on_the_local_flavor() {
 fn a_fixture_stopping_its_background_task_in_teardown(
     #[values(Flavor::CurrentThread, Flavor::MultiThread)] flavor: Flavor,
 ) {
-    assert_passes(&check("heartbeat_fixture", flavor).run_with(async |(heartbeat,): &mut (Heartbeat,)| {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-        assert!(!heartbeat.task.is_finished());
-    }));
+    assert_passes(&check("heartbeat_fixture", flavor).run_with(
+        async |(heartbeat,): &mut (Heartbeat,)| {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            assert!(!heartbeat.task.is_finished());
+        },
+    ));
 }
 
 #[rstest]
-fn on_teardown_stopping_a_task(#[values(Flavor::CurrentThread, Flavor::MultiThread)] flavor: Flavor) {
+fn on_teardown_stopping_a_task(
+    #[values(Flavor::CurrentThread, Flavor::MultiThread)] flavor: Flavor,
+) {
     assert_passes(&check("hook_stops_task", flavor).run(|| async {
         let stop = CancellationToken::new();
         let streamer = tokio::spawn({
@@ -193,7 +211,9 @@ fn on_teardown_stopping_a_task(#[values(Flavor::CurrentThread, Flavor::MultiThre
 }
 
 #[rstest]
-fn on_teardown_from_a_spawned_task(#[values(Flavor::CurrentThread, Flavor::MultiThread)] flavor: Flavor) {
+fn on_teardown_from_a_spawned_task(
+    #[values(Flavor::CurrentThread, Flavor::MultiThread)] flavor: Flavor,
+) {
     assert_passes(&check("hook_from_task", flavor).run(|| async {
         tokio::spawn(async {
             let stop = CancellationToken::new();
@@ -214,11 +234,13 @@ fn on_teardown_from_a_spawned_task(#[values(Flavor::CurrentThread, Flavor::Multi
 #[rstest]
 fn order_of_a_run(#[values(Flavor::CurrentThread, Flavor::MultiThread)] flavor: Flavor) {
     take_events();
-    assert_passes(&check("order", flavor).run_with(async |_: &mut (First, Second, Third)| {
-        event("body");
-        on_teardown(async { event("hook registered first") });
-        on_teardown(async { event("hook registered last") });
-    }));
+    assert_passes(
+        &check("order", flavor).run_with(async |_: &mut (First, Second, Third)| {
+            event("body");
+            on_teardown(async { event("hook registered first") });
+            on_teardown(async { event("hook registered last") });
+        }),
+    );
     assert_eq!(
         take_events(),
         [
@@ -239,14 +261,23 @@ fn order_of_a_run(#[values(Flavor::CurrentThread, Flavor::MultiThread)] flavor: 
 fn teardown_deadline_is_known_only_during_teardown() {
     assert_eq!(leakcheck::teardown_deadline(), None);
     let timeout = Duration::from_secs(3);
-    assert_passes(&check("deadline", Flavor::CurrentThread).teardown_timeout(timeout).run(|| async move {
-        assert_eq!(leakcheck::teardown_deadline(), None, "the body is not a teardown step");
-        let registered = Instant::now();
-        on_teardown(async move {
-            let deadline = leakcheck::teardown_deadline().expect("a hook knows its deadline");
-            assert!(deadline > registered && deadline <= Instant::now() + timeout);
-        });
-    }));
+    assert_passes(
+        &check("deadline", Flavor::CurrentThread)
+            .teardown_timeout(timeout)
+            .run(|| async move {
+                assert_eq!(
+                    leakcheck::teardown_deadline(),
+                    None,
+                    "the body is not a teardown step"
+                );
+                let registered = Instant::now();
+                on_teardown(async move {
+                    let deadline =
+                        leakcheck::teardown_deadline().expect("a hook knows its deadline");
+                    assert!(deadline > registered && deadline <= Instant::now() + timeout);
+                });
+            }),
+    );
 }
 
 #[test]

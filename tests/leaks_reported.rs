@@ -13,19 +13,26 @@ use leakcheck::{Finding, Flavor, Problem, TeardownStep, on_teardown};
 use rstest::rstest;
 
 #[rstest]
-fn a_fire_and_forget_task_is_one_leak(#[values(Flavor::CurrentThread, Flavor::MultiThread, Flavor::Local)] flavor: Flavor) {
+fn a_fire_and_forget_task_is_one_leak(
+    #[values(Flavor::CurrentThread, Flavor::MultiThread, Flavor::Local)] flavor: Flavor,
+) {
     let report = leaky_check("fire_and_forget", flavor).run(|| async {
         tokio::spawn(pending::<()>());
     });
     assert_fails_saying(
         &report,
-        &["1 task leaked (still alive 100ms after the test and its teardown)", "hint: await the JoinHandle"],
+        &[
+            "1 task leaked (still alive 100ms after the test and its teardown)",
+            "hint: await the JoinHandle",
+        ],
     );
     assert_eq!(report.leaked_tasks(), 1);
 }
 
 #[rstest]
-fn a_reconnect_loop_is_a_leak(#[values(Flavor::CurrentThread, Flavor::MultiThread)] flavor: Flavor) {
+fn a_reconnect_loop_is_a_leak(
+    #[values(Flavor::CurrentThread, Flavor::MultiThread)] flavor: Flavor,
+) {
     let report = leaky_check("reconnect_loop", flavor).run(|| async {
         tokio::spawn(async {
             loop {
@@ -53,7 +60,9 @@ fn an_interval_loop_under_a_paused_clock_is_a_leak() {
 }
 
 #[rstest]
-fn tasks_spawned_by_tasks_are_counted(#[values(Flavor::CurrentThread, Flavor::MultiThread)] flavor: Flavor) {
+fn tasks_spawned_by_tasks_are_counted(
+    #[values(Flavor::CurrentThread, Flavor::MultiThread)] flavor: Flavor,
+) {
     let report = leaky_check("nested_spawns", flavor).run(|| async {
         tokio::spawn(async {
             tokio::spawn(async {
@@ -121,7 +130,10 @@ fn a_hung_body_times_out_and_teardown_still_runs(
             pending::<()>().await
         });
     let took = started.elapsed();
-    assert_fails_saying(&report, &["the test timed out after 200ms (its teardown still ran)"]);
+    assert_fails_saying(
+        &report,
+        &["the test timed out after 200ms (its teardown still ran)"],
+    );
     assert_eq!(take_events(), ["setup First", "hook", "teardown First"]);
     assert!(took >= Duration::from_millis(200), "{took:?}");
 }
@@ -139,7 +151,10 @@ fn a_hung_body_times_out_in_real_time_under_a_paused_clock() {
         });
     let took = started.elapsed();
     assert_fails_saying(&report, &["timed out after 300ms"]);
-    assert!(took >= Duration::from_millis(300), "the paused clock cut the timeout short: {took:?}");
+    assert!(
+        took >= Duration::from_millis(300),
+        "the paused clock cut the timeout short: {took:?}"
+    );
 }
 
 #[rstest]
@@ -151,10 +166,19 @@ fn a_failed_setup_tears_down_what_was_set_up_and_names_the_fixture(
             event("body");
         },
     );
-    assert_fails_saying(&report, &["fixture `RefusedConnection` setup failed: connection refused"]);
+    assert_fails_saying(
+        &report,
+        &["fixture `RefusedConnection` setup failed: connection refused"],
+    );
     assert_eq!(
         take_events(),
-        ["setup First", "setup Second", "setup RefusedConnection", "teardown Second", "teardown First"]
+        [
+            "setup First",
+            "setup Second",
+            "setup RefusedConnection",
+            "teardown Second",
+            "teardown First"
+        ]
     );
 }
 
@@ -165,7 +189,13 @@ fn every_teardown_runs_when_some_fail_panic_or_hang(
     let report = leaky_check("bad_teardowns", flavor)
         .teardown_timeout(Duration::from_millis(150))
         .run_with(
-            async |_: &mut (First, HangingTeardown, PanickingTeardown, FailingTeardown, Second)| {},
+            async |_: &mut (
+                First,
+                HangingTeardown,
+                PanickingTeardown,
+                FailingTeardown,
+                Second,
+            )| {},
         );
     assert_fails_saying(
         &report,
@@ -219,11 +249,22 @@ fn teardown_hooks_that_fail_panic_or_hang_are_reported_and_the_rest_run(
             "timed out after 150ms",
         ],
     );
-    assert_eq!(take_events(), ["setup First", "first hook", "teardown First"]);
+    assert_eq!(
+        take_events(),
+        ["setup First", "first hook", "teardown First"]
+    );
     let hooks = report
         .findings()
         .iter()
-        .filter(|finding| matches!(finding, Finding::Teardown { step: TeardownStep::Hook(_), .. }))
+        .filter(|finding| {
+            matches!(
+                finding,
+                Finding::Teardown {
+                    step: TeardownStep::Hook(_),
+                    ..
+                }
+            )
+        })
         .count();
     assert_eq!(hooks, 3, "{report}");
 }
@@ -246,7 +287,10 @@ fn a_panicking_body_keeps_its_message_and_its_panic(
     assert_eq!(take_events(), ["setup First", "teardown First"]);
     let raised = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| report.assert_passed()));
     let payload = raised.expect_err("assert_passed must raise the body's panic");
-    assert_eq!(payload.downcast_ref::<&str>(), Some(&"expected 3 fills, got 2"));
+    assert_eq!(
+        payload.downcast_ref::<&str>(),
+        Some(&"expected 3 fills, got 2")
+    );
 }
 
 #[test]
@@ -269,7 +313,13 @@ fn a_hook_registered_after_teardown_is_reported() {
             on_teardown(async {});
         });
     });
-    assert_fails_saying(&report, &["on_teardown called at tests/leaks_reported.rs:", "its cleanup never ran"]);
+    assert_fails_saying(
+        &report,
+        &[
+            "on_teardown called at tests/leaks_reported.rs:",
+            "its cleanup never ran",
+        ],
+    );
 }
 
 #[test]
@@ -278,7 +328,10 @@ fn misconfiguration_is_reported_not_panicked() {
         .flavor(Flavor::MultiThread)
         .start_paused(true)
         .run(|| async {});
-    assert_fails_saying(&report, &["leakcheck could not run the test: start_paused needs"]);
+    assert_fails_saying(
+        &report,
+        &["leakcheck could not run the test: start_paused needs"],
+    );
     let report = leakcheck::Check::new("threads_without_pool")
         .worker_threads(2)
         .run(|| async {});

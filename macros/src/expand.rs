@@ -11,13 +11,20 @@ pub(crate) fn leak_checked_test(args: TokenStream, item: TokenStream) -> TokenSt
     let item: ItemFn = match syn::parse2(item.clone()) {
         Ok(item) => item,
         Err(error) => {
-            let error = Error::new(error.span(), "#[leak_checked_test] goes on an `async fn` test");
+            let error = Error::new(
+                error.span(),
+                "#[leak_checked_test] goes on an `async fn` test",
+            );
             return with_error(item, error);
         }
     };
     let mut errors = Errors::default();
-    let options = syn::parse2::<Options>(args).map_err(|error| errors.push(error)).ok();
-    let test = TestFn::from_item(item.clone()).map_err(|error| errors.push(error)).ok();
+    let options = syn::parse2::<Options>(args)
+        .map_err(|error| errors.push(error))
+        .ok();
+    let test = TestFn::from_item(item.clone())
+        .map_err(|error| errors.push(error))
+        .ok();
     match (options, test) {
         (Some(options), Some(test)) => render(&options, &test),
         _ => {
@@ -53,8 +60,12 @@ fn render(options: &Options, test: &TestFn) -> TokenStream {
         item,
     } = test;
     let body_fn = format_ident!("__leakcheck_body_{}", name);
-    let (lint_attrs, test_attrs): (Vec<_>, Vec<_>) = attrs.iter().partition(|attr| is_lint_attribute(attr));
-    let cfg_attrs: Vec<_> = attrs.iter().filter(|attr| attr.path().is_ident("cfg")).collect();
+    let (lint_attrs, test_attrs): (Vec<_>, Vec<_>) =
+        attrs.iter().partition(|attr| is_lint_attribute(attr));
+    let cfg_attrs: Vec<_> = attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("cfg"))
+        .collect();
 
     let parameters = fixtures.iter().map(|fixture| {
         let (pattern, ty) = (&fixture.pattern, &fixture.ty);
@@ -67,7 +78,9 @@ fn render(options: &Options, test: &TestFn) -> TokenStream {
     });
     let outcome_check = match output {
         ReturnType::Default => None,
-        ReturnType::Type(_, ty) => Some(quote_spanned!(ty.span()=> #krate::__private::assert_outcome::<#ty>();)),
+        ReturnType::Type(_, ty) => {
+            Some(quote_spanned!(ty.span()=> #krate::__private::assert_outcome::<#ty>();))
+        }
     };
     let fixture_types = fixtures.iter().map(|fixture| &fixture.ty);
     let bindings: Vec<_> = (0..fixtures.len())
@@ -127,7 +140,11 @@ fn is_lint_attribute(attr: &Attribute) -> bool {
     ["allow", "warn", "deny", "forbid", "expect"]
         .iter()
         .any(|level| attr.path().is_ident(level))
-        || attr.path().segments.first().is_some_and(|segment| segment.ident == "clippy")
+        || attr
+            .path()
+            .segments
+            .first()
+            .is_some_and(|segment| segment.ident == "clippy")
 }
 
 fn builder_calls(options: &Options, krate: &Path) -> TokenStream {

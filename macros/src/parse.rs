@@ -121,7 +121,10 @@ impl Options {
             }
             "start_paused" => {
                 let Lit::Bool(paused) = &value else {
-                    return Err(Error::new(span, "write `start_paused = true` or `start_paused = false`"));
+                    return Err(Error::new(
+                        span,
+                        "write `start_paused = true` or `start_paused = false`",
+                    ));
                 };
                 set_once(&mut self.start_paused, &name, paused.value, span)
             }
@@ -139,7 +142,10 @@ impl Options {
             }
             "crate" => {
                 let Lit::Str(path) = &value else {
-                    return Err(Error::new(span, "write the path as a string: `crate = \"my_leakcheck\"`"));
+                    return Err(Error::new(
+                        span,
+                        "write the path as a string: `crate = \"my_leakcheck\"`",
+                    ));
                 };
                 let path = path.parse::<Path>().map_err(|_| {
                     Error::new(span, "write a path to the leakcheck crate, like `crate = \"my_reexports::leakcheck\"`")
@@ -185,7 +191,10 @@ fn parse_flavor(value: &Lit) -> Result<Flavor> {
         "current_thread" => Ok(Flavor::CurrentThread),
         "multi_thread" => Ok(Flavor::MultiThread),
         "local" => Ok(Flavor::Local),
-        other => Err(Error::new(text.span(), format!("unknown flavor `{other}`; {FIX}"))),
+        other => Err(Error::new(
+            text.span(),
+            format!("unknown flavor `{other}`; {FIX}"),
+        )),
     }
 }
 
@@ -201,12 +210,17 @@ fn parse_worker_threads(value: &Lit) -> Result<usize> {
 }
 
 fn parse_duration(name: &Ident, value: &Lit) -> Result<Duration> {
-    let fix = format!("write a whole number and a unit (ms, s, m or h), like `{name} = \"300ms\"`, `\"5s\"` or `\"2m\"`");
+    let fix = format!(
+        "write a whole number and a unit (ms, s, m or h), like `{name} = \"300ms\"`, `\"5s\"` or `\"2m\"`"
+    );
     let Lit::Str(text) = value else {
         return Err(Error::new(value.span(), fix));
     };
     duration_from(text).ok_or_else(|| {
-        Error::new(text.span(), format!("`{}` is not a duration; {fix}", text.value()))
+        Error::new(
+            text.span(),
+            format!("`{}` is not a duration; {fix}", text.value()),
+        )
     })
 }
 
@@ -332,7 +346,9 @@ fn fixture(argument: &FnArg) -> Result<Fixture> {
         let shown = quote::quote!(#fixture_type).to_string();
         return Err(Error::new_spanned(
             &typed.ty,
-            format!("fixtures are borrowed from the harness, which tears them down after the test: write `&{shown}` or `&mut {shown}`"),
+            format!(
+                "fixtures are borrowed from the harness, which tears them down after the test: write `&{shown}` or `&mut {shown}`"
+            ),
         ));
     };
     if let Some(lifetime) = &reference.lifetime {
