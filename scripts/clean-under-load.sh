@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# No false alarms: runs the clean test suites RUNS times in a row (default 25) while every
+# core is kept busy, and fails on the first run that does not pass.
+#
+#   scripts/clean-under-load.sh [RUNS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-25}
+suites=(clean_runs attribute)
+
+cargo test --no-run "${suites[@]/#/--test=}" 2>/dev/null
+binaries=()
+for suite in "${suites[@]}"; do
+  binaries+=("$(cargo test --no-run --message-format=json --test "$suite" 2>/dev/null \
+    | grep -o '"executable":"[^"]*"' | cut -d'"' -f4 | head -n 1)")
+done
+
+load_pids=()
+stop_load() { ((${#load_pids[@]})) && kill "${load_pids[@]}" 2>/dev/null || true; }
+trap stop_load EXIT
+for _ in $(seq "$(nproc)"); do
+  (while :; do :; done) &
+  load_pids+=($!)
+done
+echo "load: ${#load_pids[@]} busy loops on $(nproc) cores"
+
+started=$(date +%s.%N)
+for run in $(seq "$runs"); do
+  passed=0
+  for binary in "${binaries[@]}"; do
+    if ! output=$("$binary" 2>&1); then
+      echo "run $run: $(basename "$binary") FAILED"
+      echo "$output" | tail -n 40
+      exit 1
+    fi
+    passed=$((passed + $(echo "$output" | sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p')))
+  done
+  echo "run $run: $passed tests passed"
+done
+elapsed=$(echo "$(date +%s.%N) - $started" | bc)
+echo "$runs runs of ${suites[*]} passed under load in ${elapsed}s"
