@@ -12,7 +12,7 @@ cargo test --no-run "${suites[@]/#/--test=}" 2>/dev/null
 binaries=()
 for suite in "${suites[@]}"; do
   binaries+=("$(cargo test --no-run --message-format=json --test "$suite" 2>/dev/null \
-    | grep -o '"executable":"[^"]*"' | cut -d'"' -f4 | head -n 1)")
+    | grep -o '"executable":"[^"]*"' | cut -d'"' -f4 | grep "/deps/$suite-" | head -n 1)")
 done
 
 load_pids=()

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The cost of #[leak_checked_test] against #[tokio::test], measured in one run: a suite of 200
+# small async tests (each spawns four tasks and awaits them) under each attribute, release
+# build, --test-threads=2, the two suites alternating, median of RUNS runs (default 7), for the
+# current-thread and the multi-thread runtime. Also: peak memory of each suite, and how long a
+# leaky test takes to be reported beyond its settle.
+#
+#   scripts/bench-overhead.sh [RUNS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-7}
+
+executable() {
+  cargo test --release -p leakcheck-bench --no-run --message-format=json --test "$1" 2>/dev/null \
+    | grep -o '"executable":"[^"]*"' | cut -d'"' -f4 | grep "/deps/$1-" | head -n 1
+}
+
+median() { sort -n | awk '{ values[NR] = $1 } END { print values[int((NR + 1) / 2)] }'; }
+
+# Sets `took` (wall time, microseconds) and `peak` (peak resident memory, KiB) for one run of
+# a suite.
+peak_file=$(mktemp)
+trap 'rm -f "$peak_file"' EXIT
+measure() {
+  local binary=$1 started ended
+  started=$(date +%s%N)
+  /usr/bin/time -f '%M' -o "$peak_file" "$binary" --test-threads=2 -q >/dev/null 2>&1
+  ended=$(date +%s%N)
+  took=$(( (ended - started) / 1000 ))
+  peak=$(tail -n 1 "$peak_file")
+}
+
+cargo test --release -p leakcheck-bench --no-run 2>/dev/null
+echo "machine: $(nproc) cores; $runs alternating runs of each suite, median"
+for flavor in current_thread multi_thread; do
+  tokio_binary=$(executable "tokio_$flavor")
+  leakcheck_binary=$(executable "leakcheck_$flavor")
+  tokio_times=() leakcheck_times=() tokio_peaks=() leakcheck_peaks=()
+  for _ in $(seq "$runs"); do
+    measure "$tokio_binary"
+    tokio_times+=("$took") tokio_peaks+=("$peak")
+    measure "$leakcheck_binary"
+    leakcheck_times+=("$took") leakcheck_peaks+=("$peak")
+  done
+  tokio_median=$(printf '%s\n' "${tokio_times[@]}" | median)
+  leakcheck_median=$(printf '%s\n' "${leakcheck_times[@]}" | median)
+  tokio_peak=$(printf '%s\n' "${tokio_peaks[@]}" | median)
+  leakcheck_peak=$(printf '%s\n' "${leakcheck_peaks[@]}" | median)
+  awk -v flavor="$flavor" -v t="$tokio_median" -v l="$leakcheck_median" -v tp="$tokio_peak" -v lp="$leakcheck_peak" 'BEGIN {
+    printf "%s: #[tokio::test] %.1f ms, #[leak_checked_test] %.1f ms, ratio %.3f; peak memory %d KiB vs %d KiB\n",
+      flavor, t / 1000, l / 1000, l / t, tp, lp
+  }'
+done
+cargo run --release -q -p leakcheck-bench --bin leak_latency
