@@ -63,6 +63,7 @@ mod outcome;
 mod panics;
 mod registry;
 mod report;
+mod run;
 mod steps;
 mod teardown;
 mod wallclock;

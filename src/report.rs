@@ -101,6 +101,7 @@ pub struct Report {
     test: String,
     findings: Vec<Finding>,
     test_panic: Option<PanicPayload>,
+    settle_time: Duration,
 }
 
 impl Report {
@@ -113,7 +114,13 @@ impl Report {
             test,
             findings,
             test_panic,
+            settle_time: Duration::ZERO,
         }
+    }
+
+    pub(crate) fn with_settle_time(mut self, settle_time: Duration) -> Self {
+        self.settle_time = settle_time;
+        self
     }
 
     /// The name of the test the report is about.
@@ -142,6 +149,12 @@ impl Report {
             .sum()
     }
 
+    /// How long the run waited after teardown for leftover tasks to finish: zero when none was
+    /// left, the full `settle` when some leaked.
+    pub fn settle_time(&self) -> Duration {
+        self.settle_time
+    }
+
     /// Fails the calling test when the report is not a pass.
     ///
     /// Prints the report to stderr, then raises the test body's own panic if it had one (so
@@ -165,6 +178,7 @@ impl fmt::Debug for Report {
         f.debug_struct("Report")
             .field("test", &self.test)
             .field("findings", &self.findings)
+            .field("settle_time", &self.settle_time)
             .field(
                 "test_panic",
                 &self.test_panic.as_deref().map(panics::message),

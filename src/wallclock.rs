@@ -22,6 +22,8 @@ type TimerKey = (Instant, u64);
 struct Timers {
     pending: BTreeMap<TimerKey, Waker>,
     next_id: u64,
+    /// When the watchdog wakes next on its own; `None` while it waits for a first timer.
+    wakes_at: Option<Instant>,
 }
 
 struct Watchdog {
@@ -77,8 +79,12 @@ impl Watchdog {
                 timers = self.lock();
                 continue;
             }
-            timers = match timers.pending.first_key_value() {
-                Some(((deadline, _), _)) => {
+            timers.wakes_at = timers
+                .pending
+                .first_key_value()
+                .map(|((deadline, _), _)| *deadline);
+            timers = match timers.wakes_at {
+                Some(deadline) => {
                     let wait = deadline.saturating_duration_since(now);
                     self.earliest_changed
                         .wait_timeout(timers, wait)
@@ -135,13 +141,16 @@ impl Future for WallSleep {
             None => {
                 let key = (this.deadline, timers.next_id);
                 timers.next_id += 1;
-                let earliest = timers
-                    .pending
-                    .first_key_value()
-                    .is_none_or(|(first, _)| key < *first);
                 timers.pending.insert(key, cx.waker().clone());
                 this.registered = Some(key);
-                if earliest {
+                // Waking the watchdog costs a context switch; it is needed only when it would
+                // otherwise sleep past this deadline. Timers of finished tests are removed, so
+                // it may wake early and find nothing due: that is cheap and rare.
+                if timers
+                    .wakes_at
+                    .is_none_or(|wakes_at| this.deadline < wakes_at)
+                {
+                    timers.wakes_at = Some(this.deadline);
                     watchdog.earliest_changed.notify_one();
                 }
             }

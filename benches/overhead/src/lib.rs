@@ -23,25 +23,45 @@ pub async fn spawn_four_and_await() {
 macro_rules! ten_tests {
     ($attribute:meta) => {
         #[$attribute]
-        async fn t0() { $crate::spawn_four_and_await().await }
+        async fn t0() {
+            $crate::spawn_four_and_await().await
+        }
         #[$attribute]
-        async fn t1() { $crate::spawn_four_and_await().await }
+        async fn t1() {
+            $crate::spawn_four_and_await().await
+        }
         #[$attribute]
-        async fn t2() { $crate::spawn_four_and_await().await }
+        async fn t2() {
+            $crate::spawn_four_and_await().await
+        }
         #[$attribute]
-        async fn t3() { $crate::spawn_four_and_await().await }
+        async fn t3() {
+            $crate::spawn_four_and_await().await
+        }
         #[$attribute]
-        async fn t4() { $crate::spawn_four_and_await().await }
+        async fn t4() {
+            $crate::spawn_four_and_await().await
+        }
         #[$attribute]
-        async fn t5() { $crate::spawn_four_and_await().await }
+        async fn t5() {
+            $crate::spawn_four_and_await().await
+        }
         #[$attribute]
-        async fn t6() { $crate::spawn_four_and_await().await }
+        async fn t6() {
+            $crate::spawn_four_and_await().await
+        }
         #[$attribute]
-        async fn t7() { $crate::spawn_four_and_await().await }
+        async fn t7() {
+            $crate::spawn_four_and_await().await
+        }
         #[$attribute]
-        async fn t8() { $crate::spawn_four_and_await().await }
+        async fn t8() {
+            $crate::spawn_four_and_await().await
+        }
         #[$attribute]
-        async fn t9() { $crate::spawn_four_and_await().await }
+        async fn t9() {
+            $crate::spawn_four_and_await().await
+        }
     };
 }
 

@@ -14,9 +14,12 @@ fn main() {
         let mut beyond_settle: Vec<Duration> = (0..RUNS)
             .map(|_| {
                 let started = Instant::now();
-                let report = Check::new("leaks_one").flavor(flavor).settle(SETTLE).run(|| async {
-                    tokio::spawn(pending::<()>());
-                });
+                let report = Check::new("leaks_one")
+                    .flavor(flavor)
+                    .settle(SETTLE)
+                    .run(|| async {
+                        tokio::spawn(pending::<()>());
+                    });
                 let took = started.elapsed();
                 assert_eq!(report.leaked_tasks(), 1, "{report}");
                 took.saturating_sub(SETTLE)

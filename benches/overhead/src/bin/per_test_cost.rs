@@ -1,0 +1,80 @@
+//! Per-test cost in one process: the same small body run many times on a fresh runtime, by
+//! hand as `#[tokio::test]` does and through `leakcheck::Check`, alternating, in microseconds.
+//! Also how many of those clean runs waited in the settle at all, and for how long at most.
+
+use std::cell::RefCell;
+use std::time::{Duration, Instant};
+
+use leakcheck::{Check, Flavor};
+
+const ROUNDS: usize = 7;
+const TESTS_PER_ROUND: usize = 500;
+
+fn tokio_test(multi_thread: bool) {
+    let mut builder = if multi_thread {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(2);
+        builder
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let runtime = builder.enable_all().build().expect("a runtime builds");
+    runtime.block_on(leakcheck_bench::spawn_four_and_await());
+}
+
+thread_local! {
+    static SETTLE_TIMES: RefCell<Vec<Duration>> = const { RefCell::new(Vec::new()) };
+}
+
+fn leak_checked_test(multi_thread: bool) {
+    let check = if multi_thread {
+        Check::new("bench")
+            .flavor(Flavor::MultiThread)
+            .worker_threads(2)
+    } else {
+        Check::new("bench")
+    };
+    let report = check.run(leakcheck_bench::spawn_four_and_await);
+    SETTLE_TIMES.with(|times| times.borrow_mut().push(report.settle_time()));
+    report.assert_passed();
+}
+
+fn per_test(run: fn(bool), multi_thread: bool) -> Duration {
+    let started = Instant::now();
+    for _ in 0..TESTS_PER_ROUND {
+        run(multi_thread);
+    }
+    started.elapsed() / TESTS_PER_ROUND as u32
+}
+
+fn main() {
+    for multi_thread in [false, true] {
+        let (mut plain, mut checked) = (Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            plain.push(per_test(tokio_test, multi_thread));
+            checked.push(per_test(leak_checked_test, multi_thread));
+        }
+        plain.sort();
+        checked.sort();
+        let (plain, checked) = (plain[ROUNDS / 2], checked[ROUNDS / 2]);
+        println!(
+            "{}: a test takes {:.1} us by hand, {:.1} us through Check (ratio {:.3})",
+            if multi_thread {
+                "multi_thread"
+            } else {
+                "current_thread"
+            },
+            plain.as_secs_f64() * 1e6,
+            checked.as_secs_f64() * 1e6,
+            checked.as_secs_f64() / plain.as_secs_f64()
+        );
+        let settle_times = SETTLE_TIMES.with(|times| times.take());
+        let waited = settle_times.iter().filter(|time| !time.is_zero()).count();
+        let longest = settle_times.iter().max().copied().unwrap_or_default();
+        println!(
+            "  {waited} of {} clean runs waited in the settle, the longest {:.1} us",
+            settle_times.len(),
+            longest.as_secs_f64() * 1e6
+        );
+    }
+}

@@ -1,0 +1,300 @@
+//! The run of one leak-checked test, from building its runtime to the report.
+//!
+//! Everything here is compiled once. A test reaches it through [`ErasedTest`], a thin
+//! object-safe view of its fixtures and body; were the run generic over them, every test in a
+//! suite would compile its own copy, and a suite of hundreds of tests would pay for it in build
+//! time, binary size and memory.
+
+use std::future::{Future, ready};
+use std::io;
+use std::marker::PhantomData;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::runtime::{Builder, Handle, LocalOptions, LocalRuntime, Runtime};
+
+use crate::check::{Check, Flavor};
+use crate::fixture::FixtureSet;
+use crate::outcome::TestOutcome;
+use crate::panics::{self, PanicPayload};
+use crate::registry::{self, RunState};
+use crate::report::{Finding, Report};
+use crate::steps::Steps;
+use crate::wallclock::{self, Bounded};
+
+/// Shutdown waits at least this long for blocking work, even with a shorter `settle`: idle
+/// blocking threads need a moment to see the shutdown on a loaded machine, and must not be
+/// mistaken for busy ones.
+const MIN_BLOCKING_GRACE: Duration = Duration::from_millis(100);
+/// The settle loop first yields this often, which lets tasks that are ready finish on the
+/// test's own thread before any sleep.
+const SETTLE_YIELDS: u32 = 8;
+/// Then it sleeps, starting this short and doubling up to `SETTLE_MAX_PAUSE`, so a task that
+/// needs a moment is seen soon and a leak is reported soon after `settle`.
+const SETTLE_FIRST_PAUSE: Duration = Duration::from_micros(50);
+const SETTLE_MAX_PAUSE: Duration = Duration::from_millis(5);
+/// A task whose panic hook is still printing (a backtrace can take a second to symbolise) is
+/// waited for past `settle`, up to this much longer, so it is not reported as a leak too.
+const PANIC_HOOK_ALLOWANCE: Duration = Duration::from_secs(10);
+
+type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// A test as the run sees it: set its fixtures up, run its body once, tear the fixtures down.
+pub(crate) trait ErasedTest {
+    /// Sets up the fixtures; gives whether all of them were.
+    fn setup<'a>(&'a mut self, steps: &'a mut Steps<'_>) -> LocalBoxFuture<'a, bool>;
+    /// Runs the body on the fixtures; gives its failure, if it returned one.
+    fn body(&mut self) -> LocalBoxFuture<'_, Option<String>>;
+    /// Tears down the fixtures that were set up.
+    fn teardown<'a>(&'a mut self, steps: &'a mut Steps<'_>) -> LocalBoxFuture<'a, ()>;
+}
+
+/// A body and its fixtures, with the types the user wrote.
+pub(crate) struct TypedTest<S, F, R> {
+    fixtures: Option<S>,
+    body: Option<F>,
+    outcome: PhantomData<fn() -> R>,
+}
+
+impl<S, F, R> TypedTest<S, F, R> {
+    pub(crate) fn new(body: F) -> Self {
+        TypedTest {
+            fixtures: None,
+            body: Some(body),
+            outcome: PhantomData,
+        }
+    }
+}
+
+impl<S, F, R> ErasedTest for TypedTest<S, F, R>
+where
+    S: FixtureSet,
+    F: AsyncFnOnce(&mut S) -> R,
+    R: TestOutcome,
+{
+    fn setup<'a>(&'a mut self, steps: &'a mut Steps<'_>) -> LocalBoxFuture<'a, bool> {
+        Box::pin(async move {
+            self.fixtures = S::setup_all(steps).await;
+            self.fixtures.is_some()
+        })
+    }
+
+    fn body(&mut self) -> LocalBoxFuture<'_, Option<String>> {
+        match (self.fixtures.as_mut(), self.body.take()) {
+            (Some(fixtures), Some(body)) => Box::pin(async move { body(fixtures).await.failure() }),
+            _ => Box::pin(ready(None)),
+        }
+    }
+
+    fn teardown<'a>(&'a mut self, steps: &'a mut Steps<'_>) -> LocalBoxFuture<'a, ()> {
+        Box::pin(async move {
+            if let Some(fixtures) = self.fixtures.take() {
+                fixtures.teardown_all(steps).await;
+            }
+        })
+    }
+}
+
+/// Runs `test` as `check` says: the whole of a leak-checked run.
+pub(crate) fn execute(check: Check, test: &mut dyn ErasedTest) -> Report {
+    if let Some(problem) = check.misconfiguration() {
+        return harness_failure(check, problem);
+    }
+    panics::install_task_panic_hook();
+    if let Err(error) = wallclock::start() {
+        return harness_failure(check, error.to_string());
+    }
+    let busy_threads = Arc::new(AtomicUsize::new(0));
+    let runtime = match build_runtime(&check, &busy_threads) {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            return harness_failure(check, format!("could not build the tokio runtime: {error}"));
+        }
+    };
+    let run = Arc::new(RunState::new());
+    let registration = registry::register(runtime.handle().id(), Arc::clone(&run));
+    // Everything the user wrote runs under its own catch_unwind inside `drive`; this one
+    // catches what escapes it (a panicking `Drop` of a timed-out body, say) so that the
+    // runtime still shuts down with a bound instead of waiting in its own `Drop`.
+    let driven = catch_unwind(AssertUnwindSafe(|| {
+        runtime.block_on(drive(&check, test, &run))
+    }));
+    let Driven {
+        mut findings,
+        test_panic,
+        settle_time,
+    } = match driven {
+        Ok(driven) => driven,
+        Err(payload) => Driven {
+            findings: vec![Finding::TestPanicked {
+                message: panics::message(&*payload),
+            }],
+            test_panic: Some(payload),
+            settle_time: Duration::ZERO,
+        },
+    };
+
+    let grace = check.settle.max(MIN_BLOCKING_GRACE);
+    runtime.shutdown(grace);
+    let still_busy = busy_threads.load(Ordering::SeqCst);
+    if still_busy > 0 {
+        findings.push(Finding::BlockingTasksLeaked {
+            count: still_busy,
+            grace,
+        });
+    }
+    drop(registration);
+    findings.extend(run.take_findings());
+    Report::new(check.test, findings, test_panic).with_settle_time(settle_time)
+}
+
+fn harness_failure(check: Check, message: String) -> Report {
+    Report::new(check.test, vec![Finding::Harness { message }], None)
+}
+
+fn build_runtime(check: &Check, busy_threads: &Arc<AtomicUsize>) -> io::Result<TestRuntime> {
+    let mut builder = match check.flavor {
+        Flavor::MultiThread => Builder::new_multi_thread(),
+        Flavor::CurrentThread | Flavor::Local => Builder::new_current_thread(),
+    };
+    builder.enable_all().start_paused(check.start_paused);
+    if let Some(count) = check.worker_threads {
+        builder.worker_threads(count);
+    }
+    // After shutdown, a runtime thread still alive is one whose blocking work would not
+    // stop: tokio keeps no other count of them on stable.
+    let started = Arc::clone(busy_threads);
+    let stopped = Arc::clone(busy_threads);
+    builder
+        .on_thread_start(move || {
+            started.fetch_add(1, Ordering::SeqCst);
+        })
+        .on_thread_stop(move || {
+            stopped.fetch_sub(1, Ordering::SeqCst);
+        });
+    let runtime = match check.flavor {
+        Flavor::Local => TestRuntime::Local(builder.build_local(LocalOptions::default())?),
+        Flavor::CurrentThread | Flavor::MultiThread => TestRuntime::Shared(builder.build()?),
+    };
+    Ok(runtime)
+}
+
+/// Steps 2 to 5 of a run: setup, body, teardown, settle.
+async fn drive(check: &Check, test: &mut dyn ErasedTest, run: &RunState) -> Driven {
+    let baseline = Handle::current().metrics().num_alive_tasks();
+    let mut steps = Steps::new(run, check.timeout, check.teardown_timeout);
+    let mut test_panic = None;
+    if test.setup(&mut steps).await {
+        match wallclock::within(check.timeout, test.body()).await {
+            Bounded::Completed(None) => {}
+            Bounded::Completed(Some(error)) => {
+                steps.findings.push(Finding::TestFailed { error });
+            }
+            Bounded::Panicked(payload) => {
+                steps.findings.push(Finding::TestPanicked {
+                    message: panics::message(&*payload),
+                });
+                test_panic = Some(payload);
+            }
+            Bounded::TimedOut => {
+                steps.findings.push(Finding::TestTimedOut {
+                    after: check.timeout,
+                });
+            }
+        }
+        steps.run_hooks().await;
+        test.teardown(&mut steps).await;
+    }
+    // Hooks registered by fixture teardowns, or by tasks during a failed setup.
+    steps.run_hooks().await;
+    run.close_hooks();
+
+    let (leaked, settle_time) = settle(run, baseline, check.settle).await;
+    let mut findings = steps.findings;
+    if leaked > 0 {
+        findings.push(Finding::TasksLeaked {
+            count: leaked,
+            settle: check.settle,
+        });
+    }
+    Driven {
+        findings,
+        test_panic,
+        settle_time,
+    }
+}
+
+/// What `drive` found.
+struct Driven {
+    findings: Vec<Finding>,
+    test_panic: Option<PanicPayload>,
+    settle_time: Duration,
+}
+
+/// Waits until no task is left beyond `baseline`, or until `window` has passed in real time;
+/// gives the number still left and how long it waited. Returns at once when nothing is left.
+async fn settle(run: &RunState, baseline: usize, window: Duration) -> (usize, Duration) {
+    let metrics = Handle::current().metrics();
+    if metrics.num_alive_tasks() <= baseline {
+        return (0, Duration::ZERO);
+    }
+    let started = Instant::now();
+    let deadline = started + window;
+    let last_resort = deadline + PANIC_HOOK_ALLOWANCE;
+    let mut yields = 0;
+    let mut pause = SETTLE_FIRST_PAUSE;
+    loop {
+        let left = metrics.num_alive_tasks().saturating_sub(baseline);
+        let now = Instant::now();
+        let waiting_for_a_panic_hook = run.task_panicking() && now < last_resort;
+        if left == 0 || (now >= deadline && !waiting_for_a_panic_hook) {
+            return (left, now - started);
+        }
+        if yields < SETTLE_YIELDS {
+            yields += 1;
+            tokio::task::yield_now().await;
+        } else {
+            let wake = if waiting_for_a_panic_hook {
+                now + pause
+            } else {
+                (now + pause).min(deadline)
+            };
+            wallclock::sleep_until(wake).await;
+            pause = (pause * 2).min(SETTLE_MAX_PAUSE);
+        }
+    }
+}
+
+/// The runtime of one test: a [`Runtime`] or, for [`Flavor::Local`], a [`LocalRuntime`].
+enum TestRuntime {
+    Shared(Runtime),
+    Local(LocalRuntime),
+}
+
+impl TestRuntime {
+    fn handle(&self) -> &Handle {
+        match self {
+            TestRuntime::Shared(runtime) => runtime.handle(),
+            TestRuntime::Local(runtime) => runtime.handle(),
+        }
+    }
+
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        match self {
+            TestRuntime::Shared(runtime) => runtime.block_on(future),
+            TestRuntime::Local(runtime) => runtime.block_on(future),
+        }
+    }
+
+    /// Shuts down, waiting for blocking work at most `grace`: a runtime dropped the usual way
+    /// waits for it for ever, and a test binary must never hang on a spinning thread.
+    fn shutdown(self, grace: Duration) {
+        match self {
+            TestRuntime::Shared(runtime) => runtime.shutdown_timeout(grace),
+            TestRuntime::Local(runtime) => runtime.shutdown_timeout(grace),
+        }
+    }
+}
