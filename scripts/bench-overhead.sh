@@ -3,7 +3,8 @@
 # small async tests (each spawns four tasks and awaits them) under each attribute, release
 # build, --test-threads=2, the two suites alternating, median of RUNS runs (default 7), for the
 # current-thread and the multi-thread runtime. Also: peak memory of each suite, and how long a
-# leaky test takes to be reported beyond its settle.
+# leaky test takes to be reported beyond its settle, and the per-test cost inside one process
+# (with how many clean runs waited in the settle at all).
 #
 #   scripts/bench-overhead.sh [RUNS]
 set -euo pipefail
@@ -52,3 +53,4 @@ for flavor in current_thread multi_thread; do
   }'
 done
 cargo run --release -q -p leakcheck-bench --bin leak_latency
+cargo run --release -q -p leakcheck-bench --bin per_test_cost
