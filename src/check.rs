@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use crate::allow::AllowRule;
 use crate::fixture::FixtureSet;
 use crate::outcome::TestOutcome;
 use crate::report::Report;
@@ -60,6 +61,7 @@ pub struct Check {
     pub(crate) timeout: Duration,
     pub(crate) teardown_timeout: Duration,
     pub(crate) settle: Duration,
+    pub(crate) allow_rules: Vec<AllowRule>,
 }
 
 impl Check {
@@ -73,6 +75,7 @@ impl Check {
             timeout: DEFAULT_TIMEOUT,
             teardown_timeout: DEFAULT_TEARDOWN_TIMEOUT,
             settle: DEFAULT_SETTLE,
+            allow_rules: allow_rules_from_environment(),
         }
     }
 
@@ -111,6 +114,27 @@ impl Check {
     /// Default: 250 ms. A run with nothing left over does not wait.
     pub fn settle(mut self, window: Duration) -> Self {
         self.settle = window;
+        self
+    }
+
+    /// Leaks this test may keep, for tasks it cannot stop: each entry names a dependency crate
+    /// (`"bb8"`: tasks spawned from its sources, whatever its version) or a source path prefix
+    /// (`"src/metrics.rs"`, `"tests/support/"`). Replaces the default from
+    /// `LEAKCHECK_ALLOW_LEAKS`.
+    ///
+    /// Spawn sites are known only in a build with `RUSTFLAGS="--cfg tokio_unstable"`; in other
+    /// builds the rules cannot be applied and the report says so. In that build, a rule that
+    /// matched no leftover task is reported as a warning, so stale rules surface. To let one
+    /// task go in any build, use [`allow_leak`](crate::allow_leak).
+    pub fn allow_leaks<I>(mut self, rules: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        self.allow_rules = rules
+            .into_iter()
+            .map(|rule| AllowRule::parse(rule.as_ref()))
+            .collect();
         self
     }
 
@@ -175,6 +199,22 @@ impl Check {
         }
         None
     }
+}
+
+/// The variable holding the crate-wide default of [`Check::allow_leaks`]: entries separated
+/// by commas.
+pub const ALLOW_LEAKS_VARIABLE: &str = "LEAKCHECK_ALLOW_LEAKS";
+
+fn allow_rules_from_environment() -> Vec<AllowRule> {
+    std::env::var(ALLOW_LEAKS_VARIABLE)
+        .map(|rules| {
+            rules
+                .split(',')
+                .filter(|rule| !rule.trim().is_empty())
+                .map(AllowRule::parse)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 impl std::fmt::Display for Flavor {

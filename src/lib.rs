@@ -57,6 +57,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
+mod allow;
 mod check;
 mod fixture;
 mod outcome;
@@ -64,11 +65,15 @@ mod panics;
 mod registry;
 mod report;
 mod run;
+mod spawns;
 mod steps;
 mod teardown;
 mod wallclock;
 
-pub use check::{Check, DEFAULT_SETTLE, DEFAULT_TEARDOWN_TIMEOUT, DEFAULT_TIMEOUT, Flavor};
+pub use allow::allow_leak;
+pub use check::{
+    ALLOW_LEAKS_VARIABLE, Check, DEFAULT_SETTLE, DEFAULT_TEARDOWN_TIMEOUT, DEFAULT_TIMEOUT, Flavor,
+};
 pub use fixture::{AsyncFixture, BoxError, FixtureSet};
 pub use leakcheck_macros::leak_checked_test;
 /// The same attribute as [`leak_checked_test`], under the name rstest looks for: rstest treats
@@ -76,6 +81,7 @@ pub use leakcheck_macros::leak_checked_test;
 pub use leakcheck_macros::leak_checked_test as test;
 pub use outcome::TestOutcome;
 pub use report::{Finding, Problem, Report, TeardownStep};
+pub use spawns::LeakedTask;
 pub use teardown::{on_teardown, teardown_deadline};
 
 /// What `#[leak_checked_test]` expands to calls, besides the public API. Not for direct use.

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use tokio::runtime::Id as RuntimeId;
+use tokio::task::{AbortHandle, Id as TaskId};
 
 use crate::report::Finding;
 
@@ -26,6 +27,7 @@ pub(crate) struct RunState {
     hooks: Mutex<Option<Vec<Hook>>>,
     teardown_deadline: Mutex<Option<Instant>>,
     panics_in_flight: AtomicUsize,
+    allowed: Mutex<Vec<AbortHandle>>,
 }
 
 /// Marks a task panic whose hook is still running; dropping it marks the hook done.
@@ -49,6 +51,7 @@ impl RunState {
             hooks: Mutex::new(Some(Vec::new())),
             teardown_deadline: Mutex::new(None),
             panics_in_flight: AtomicUsize::new(0),
+            allowed: Mutex::new(Vec::new()),
         }
     }
 
@@ -64,6 +67,19 @@ impl RunState {
     /// Whether a task of the run is between its panic and the end of the panic hooks.
     pub(crate) fn task_panicking(&self) -> bool {
         self.panics_in_flight.load(Ordering::SeqCst) > 0
+    }
+
+    pub(crate) fn allow_leak(&self, task: AbortHandle) {
+        lock(&self.allowed).push(task);
+    }
+
+    /// The tasks let go with [`crate::allow_leak`] that are still running.
+    pub(crate) fn allowed_alive(&self) -> Vec<TaskId> {
+        lock(&self.allowed)
+            .iter()
+            .filter(|task| !task.is_finished())
+            .map(AbortHandle::id)
+            .collect()
     }
 
     pub(crate) fn add_hook(&self, hook: Hook) {

@@ -4,6 +4,7 @@ use std::fmt::{self, Display, Formatter};
 use std::time::Duration;
 
 use crate::panics::{self, PanicPayload};
+use crate::spawns::{KNOWS_SPAWN_SITES, LeakedTask};
 
 /// One thing that went wrong in a leak-checked run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +17,9 @@ pub enum Finding {
         count: usize,
         /// How long they were given to finish.
         settle: Duration,
+        /// Each of them with its spawn site, ordered by site; empty unless the build has
+        /// `--cfg tokio_unstable`.
+        tasks: Vec<LeakedTask>,
     },
     /// `spawn_blocking` work (or a task blocking its worker thread) was still running when
     /// the runtime shut down.
@@ -102,6 +106,7 @@ pub struct Report {
     findings: Vec<Finding>,
     test_panic: Option<PanicPayload>,
     settle_time: Duration,
+    warnings: Vec<String>,
 }
 
 impl Report {
@@ -115,7 +120,19 @@ impl Report {
             findings,
             test_panic,
             settle_time: Duration::ZERO,
+            warnings: Vec::new(),
         }
+    }
+
+    pub(crate) fn with_warnings(mut self, warnings: Vec<String>) -> Self {
+        self.warnings = warnings;
+        self
+    }
+
+    /// Things worth a look that do not fail the test, such as an `allow_leaks` rule that
+    /// matched nothing.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     pub(crate) fn with_settle_time(mut self, settle_time: Duration) -> Self {
@@ -163,6 +180,9 @@ impl Report {
     /// panic hook runs and no backtrace of leakcheck buries the report.
     pub fn assert_passed(self) {
         if self.passed() {
+            if !self.warnings.is_empty() {
+                eprintln!("{self}");
+            }
             return;
         }
         eprintln!("{self}");
@@ -235,12 +255,22 @@ impl Display for TeardownStep {
 impl Display for Finding {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
-            Finding::TasksLeaked { count, settle } => write!(
-                f,
-                "{} (still alive {} after the test and its teardown)",
-                plural(*count, "task leaked", "tasks leaked"),
-                Spelled(*settle)
-            ),
+            Finding::TasksLeaked {
+                count,
+                settle,
+                tasks,
+            } => {
+                write!(
+                    f,
+                    "{} (still alive {} after the test and its teardown)",
+                    plural(*count, "task leaked", "tasks leaked"),
+                    Spelled(*settle)
+                )?;
+                for site in group_by_site(tasks) {
+                    write!(f, "\n{site}")?;
+                }
+                Ok(())
+            }
             Finding::BlockingTasksLeaked { count, grace } => write!(
                 f,
                 "{} (a runtime thread was still busy {} after shutdown began)",
@@ -305,11 +335,55 @@ impl Finding {
     }
 }
 
-#[cfg(not(tokio_unstable))]
-const DETAILS_HINT: Option<&str> =
-    Some("build with RUSTFLAGS=\"--cfg tokio_unstable\" to see where each leaked task was spawned");
-#[cfg(tokio_unstable)]
-const DETAILS_HINT: Option<&str> = None;
+const DETAILS_HINT: Option<&str> = if KNOWS_SPAWN_SITES {
+    None
+} else {
+    Some("build with RUSTFLAGS=\"--cfg tokio_unstable\" to see where each leaked task was spawned")
+};
+
+/// One line a spawn site: `2 tasks spawned at src/feed.rs:77:13 (ids 12, 14)`, or, for a lone
+/// task, with the task that spawned it.
+fn group_by_site(tasks: &[LeakedTask]) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut rest = tasks;
+    while let Some(first) = rest.first() {
+        let same_site = rest
+            .iter()
+            .take_while(|task| task.spawned_at == first.spawned_at && task.name == first.name)
+            .count();
+        let (group, after) = rest.split_at(same_site);
+        let name = first
+            .name
+            .as_ref()
+            .map(|name| format!(" {name:?}"))
+            .unwrap_or_default();
+        let line = match group {
+            [task] => {
+                let parent = match (task.spawned_by, task.spawned_by_at) {
+                    (Some(parent), Some(at)) => format!(", by task {parent} (spawned at {at})"),
+                    (Some(parent), None) => format!(", by task {parent}"),
+                    _ => String::new(),
+                };
+                format!(
+                    "task{name} spawned at {} (id {}){parent}",
+                    task.spawned_at, task.id
+                )
+            }
+            _ => {
+                let ids: Vec<String> = group.iter().map(|task| task.id.to_string()).collect();
+                format!(
+                    "{} tasks{name} spawned at {} (ids {})",
+                    group.len(),
+                    first.spawned_at,
+                    ids.join(", ")
+                )
+            }
+        };
+        lines.push(line);
+        rest = after;
+    }
+    lines
+}
 
 impl Display for Report {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
@@ -318,6 +392,10 @@ impl Display for Report {
         for finding in &self.findings {
             write!(f, "\n  ")?;
             write_indented(f, &finding.to_string(), "\n    ")?;
+        }
+        for warning in &self.warnings {
+            write!(f, "\n  warning: ")?;
+            write_indented(f, warning, "\n    ")?;
         }
         let mut hints: Vec<&str> = Vec::new();
         for hint in self.findings.iter().filter_map(Finding::hint) {
@@ -367,6 +445,7 @@ mod tests {
             Finding::TasksLeaked {
                 count,
                 settle: Duration::from_millis(250),
+                tasks: Vec::new(),
             }
             .to_string()
         };
@@ -382,6 +461,7 @@ mod tests {
                 Finding::TasksLeaked {
                     count: 2,
                     settle: Duration::from_millis(250),
+                    tasks: Vec::new(),
                 },
                 Finding::Teardown {
                     step: TeardownStep::Fixture("Feed".into()),

@@ -5,6 +5,7 @@
 //! suite would compile its own copy, and a suite of hundreds of tests would pay for it in build
 //! time, binary size and memory.
 
+use std::collections::HashSet;
 use std::future::{Future, ready};
 use std::io;
 use std::marker::PhantomData;
@@ -15,13 +16,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::runtime::{Builder, Handle, LocalOptions, LocalRuntime, Runtime};
+use tokio::task::Id as TaskId;
 
+use crate::allow::AllowRule;
 use crate::check::{Check, Flavor};
 use crate::fixture::FixtureSet;
 use crate::outcome::TestOutcome;
 use crate::panics::{self, PanicPayload};
 use crate::registry::{self, RunState};
 use crate::report::{Finding, Report};
+use crate::spawns::{KNOWS_SPAWN_SITES, SpawnLog};
 use crate::steps::Steps;
 use crate::wallclock::{self, Bounded};
 
@@ -108,7 +112,8 @@ pub(crate) fn execute(check: Check, test: &mut dyn ErasedTest) -> Report {
         return harness_failure(check, error.to_string());
     }
     let busy_threads = Arc::new(AtomicUsize::new(0));
-    let runtime = match build_runtime(&check, &busy_threads) {
+    let spawns = SpawnLog::new();
+    let runtime = match build_runtime(&check, &busy_threads, &spawns) {
         Ok(runtime) => runtime,
         Err(error) => {
             return harness_failure(check, format!("could not build the tokio runtime: {error}"));
@@ -120,12 +125,13 @@ pub(crate) fn execute(check: Check, test: &mut dyn ErasedTest) -> Report {
     // catches what escapes it (a panicking `Drop` of a timed-out body, say) so that the
     // runtime still shuts down with a bound instead of waiting in its own `Drop`.
     let driven = catch_unwind(AssertUnwindSafe(|| {
-        runtime.block_on(drive(&check, test, &run))
+        runtime.block_on(drive(&check, test, &run, &spawns))
     }));
     let Driven {
         mut findings,
         test_panic,
         settle_time,
+        warnings,
     } = match driven {
         Ok(driven) => driven,
         Err(payload) => Driven {
@@ -134,6 +140,7 @@ pub(crate) fn execute(check: Check, test: &mut dyn ErasedTest) -> Report {
             }],
             test_panic: Some(payload),
             settle_time: Duration::ZERO,
+            warnings: Vec::new(),
         },
     };
 
@@ -148,14 +155,20 @@ pub(crate) fn execute(check: Check, test: &mut dyn ErasedTest) -> Report {
     }
     drop(registration);
     findings.extend(run.take_findings());
-    Report::new(check.test, findings, test_panic).with_settle_time(settle_time)
+    Report::new(check.test, findings, test_panic)
+        .with_settle_time(settle_time)
+        .with_warnings(warnings)
 }
 
 fn harness_failure(check: Check, message: String) -> Report {
     Report::new(check.test, vec![Finding::Harness { message }], None)
 }
 
-fn build_runtime(check: &Check, busy_threads: &Arc<AtomicUsize>) -> io::Result<TestRuntime> {
+fn build_runtime(
+    check: &Check,
+    busy_threads: &Arc<AtomicUsize>,
+    spawns: &SpawnLog,
+) -> io::Result<TestRuntime> {
     let mut builder = match check.flavor {
         Flavor::MultiThread => Builder::new_multi_thread(),
         Flavor::CurrentThread | Flavor::Local => Builder::new_current_thread(),
@@ -175,6 +188,7 @@ fn build_runtime(check: &Check, busy_threads: &Arc<AtomicUsize>) -> io::Result<T
         .on_thread_stop(move || {
             stopped.fetch_sub(1, Ordering::SeqCst);
         });
+    spawns.install(&mut builder);
     let runtime = match check.flavor {
         Flavor::Local => TestRuntime::Local(builder.build_local(LocalOptions::default())?),
         Flavor::CurrentThread | Flavor::MultiThread => TestRuntime::Shared(builder.build()?),
@@ -183,8 +197,18 @@ fn build_runtime(check: &Check, busy_threads: &Arc<AtomicUsize>) -> io::Result<T
 }
 
 /// Steps 2 to 5 of a run: setup, body, teardown, settle.
-async fn drive(check: &Check, test: &mut dyn ErasedTest, run: &RunState) -> Driven {
-    let baseline = Handle::current().metrics().num_alive_tasks();
+async fn drive(
+    check: &Check,
+    test: &mut dyn ErasedTest,
+    run: &RunState,
+    spawns: &SpawnLog,
+) -> Driven {
+    let leftovers = Leftovers {
+        baseline: Handle::current().metrics().num_alive_tasks(),
+        run,
+        spawns,
+        rules: &check.allow_rules,
+    };
     let mut steps = Steps::new(run, check.timeout, check.teardown_timeout);
     let mut test_panic = None;
     if test.setup(&mut steps).await {
@@ -212,18 +236,88 @@ async fn drive(check: &Check, test: &mut dyn ErasedTest, run: &RunState) -> Driv
     steps.run_hooks().await;
     run.close_hooks();
 
-    let (leaked, settle_time) = settle(run, baseline, check.settle).await;
+    let (leaked, settle_time) = settle(&leftovers, check.settle).await;
     let mut findings = steps.findings;
     if leaked > 0 {
+        let allowed = leftovers.allowed();
         findings.push(Finding::TasksLeaked {
             count: leaked,
             settle: check.settle,
+            tasks: spawns
+                .alive()
+                .into_iter()
+                .filter(|task| !allowed.contains(&task.id))
+                .collect(),
         });
     }
+    let warnings = leftovers.rule_warnings(leaked);
     Driven {
         findings,
         test_panic,
         settle_time,
+        warnings,
+    }
+}
+
+/// The tasks a run left behind, less those it may keep.
+struct Leftovers<'a> {
+    baseline: usize,
+    run: &'a RunState,
+    spawns: &'a SpawnLog,
+    rules: &'a [AllowRule],
+}
+
+impl Leftovers<'_> {
+    /// Tasks still alive that [`crate::allow_leak`] or an `allow_leaks` rule lets go.
+    fn allowed(&self) -> HashSet<TaskId> {
+        let mut allowed: HashSet<TaskId> = self.run.allowed_alive().into_iter().collect();
+        if !self.rules.is_empty() {
+            let matching = self
+                .spawns
+                .alive()
+                .into_iter()
+                .filter(|task| self.rules.iter().any(|rule| rule.matches(task)));
+            allowed.extend(matching.map(|task| task.id));
+        }
+        allowed
+    }
+
+    /// How many tasks beyond the baseline are alive and not allowed to be.
+    fn count(&self) -> usize {
+        let alive = Handle::current().metrics().num_alive_tasks();
+        if alive <= self.baseline {
+            return 0;
+        }
+        (alive - self.baseline).saturating_sub(self.allowed().len())
+    }
+
+    /// Rules that matched no leftover task (stale), or could not be applied in this build.
+    fn rule_warnings(&self, leaked: usize) -> Vec<String> {
+        if self.rules.is_empty() {
+            return Vec::new();
+        }
+        if !KNOWS_SPAWN_SITES {
+            if leaked == 0 {
+                return Vec::new();
+            }
+            let rules: Vec<&str> = self.rules.iter().map(AllowRule::text).collect();
+            return vec![format!(
+                "allow_leaks ({}) was not applied: it matches spawn sites, which only a build with \
+                 RUSTFLAGS=\"--cfg tokio_unstable\" knows",
+                rules.join(", ")
+            )];
+        }
+        let alive = self.spawns.alive();
+        self.rules
+            .iter()
+            .filter(|rule| !alive.iter().any(|task| rule.matches(task)))
+            .map(|rule| {
+                format!(
+                    "allow_leaks rule {:?} matched no task; remove it if that leak is gone",
+                    rule.text()
+                )
+            })
+            .collect()
     }
 }
 
@@ -232,13 +326,14 @@ struct Driven {
     findings: Vec<Finding>,
     test_panic: Option<PanicPayload>,
     settle_time: Duration,
+    warnings: Vec<String>,
 }
 
-/// Waits until no task is left beyond `baseline`, or until `window` has passed in real time;
-/// gives the number still left and how long it waited. Returns at once when nothing is left.
-async fn settle(run: &RunState, baseline: usize, window: Duration) -> (usize, Duration) {
-    let metrics = Handle::current().metrics();
-    if metrics.num_alive_tasks() <= baseline {
+/// Waits until no task is left beyond the baseline (but those allowed), or until `window` has
+/// passed in real time; gives the number still left and how long it waited. Returns at once
+/// when nothing is left.
+async fn settle(leftovers: &Leftovers<'_>, window: Duration) -> (usize, Duration) {
+    if leftovers.count() == 0 {
         return (0, Duration::ZERO);
     }
     let started = Instant::now();
@@ -247,9 +342,9 @@ async fn settle(run: &RunState, baseline: usize, window: Duration) -> (usize, Du
     let mut yields = 0;
     let mut pause = SETTLE_FIRST_PAUSE;
     loop {
-        let left = metrics.num_alive_tasks().saturating_sub(baseline);
+        let left = leftovers.count();
         let now = Instant::now();
-        let waiting_for_a_panic_hook = run.task_panicking() && now < last_resort;
+        let waiting_for_a_panic_hook = leftovers.run.task_panicking() && now < last_resort;
         if left == 0 || (now >= deadline && !waiting_for_a_panic_hook) {
             return (left, now - started);
         }

@@ -1,0 +1,134 @@
+//! Leaks a test may keep: tasks of dependencies it cannot stop, and handles it lets go on
+//! purpose.
+
+use std::panic::Location;
+
+use tokio::task::JoinHandle;
+
+use crate::registry;
+use crate::spawns::LeakedTask;
+
+/// An entry of `allow_leaks`: a dependency crate, or a source path prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum AllowRule {
+    /// Tasks spawned from the sources of this crate, whatever its version or where cargo keeps
+    /// it: `bb8` matches `.../bb8-0.9.0/src/inner.rs` and `.../checkouts/bb8-1a2b3c/...`.
+    Crate(String),
+    /// Tasks spawned from files whose path starts with this: `src/metrics.rs`, `tests/support/`.
+    Path(String),
+}
+
+impl AllowRule {
+    /// A path has a `/` or a file extension; anything else names a crate.
+    pub(crate) fn parse(text: &str) -> Self {
+        let text = text.trim();
+        if text.contains('/') || text.contains('.') {
+            AllowRule::Path(text.to_owned())
+        } else {
+            AllowRule::Crate(text.replace('_', "-"))
+        }
+    }
+
+    pub(crate) fn text(&self) -> &str {
+        match self {
+            AllowRule::Crate(name) | AllowRule::Path(name) => name,
+        }
+    }
+
+    pub(crate) fn matches(&self, task: &LeakedTask) -> bool {
+        let file = task.spawned_at.file();
+        match self {
+            AllowRule::Path(prefix) => file.starts_with(prefix.as_str()),
+            AllowRule::Crate(name) => file
+                .split(['/', '\\'])
+                .any(|directory| is_source_directory_of(directory, name)),
+        }
+    }
+}
+
+/// `bb8-0.9.0` (a registry release) or `bb8-1a2b3c4d` (a git checkout) for crate `bb8`.
+fn is_source_directory_of(directory: &str, crate_name: &str) -> bool {
+    let directory = directory.replace('_', "-");
+    let Some(suffix) = directory
+        .strip_prefix(crate_name)
+        .and_then(|rest| rest.strip_prefix('-'))
+    else {
+        return false;
+    };
+    // A version or a commit hash follows the name, never more words of a longer name:
+    // `bb8-postgres-0.9.0` is not the source of `bb8`.
+    let is_version = suffix.starts_with(|first: char| first.is_ascii_digit());
+    let is_commit = suffix.len() >= 7 && suffix.chars().all(|digit| digit.is_ascii_hexdigit());
+    is_version || is_commit
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_crate_rule_matches_its_sources_whatever_the_version_or_checkout() {
+        let bb8 = AllowRule::parse("bb8");
+        assert_eq!(bb8, AllowRule::Crate("bb8".into()));
+        for directory in ["bb8-0.9.0", "bb8-1.0.0-beta.1", "bb8-1a2b3c4d5e6f7a8b"] {
+            assert!(is_source_directory_of(directory, "bb8"), "{directory}");
+        }
+        for directory in ["bb8-postgres-0.9.0", "bb8", "bb9-0.9.0", "xbb8-0.9.0"] {
+            assert!(!is_source_directory_of(directory, "bb8"), "{directory}");
+        }
+        assert!(is_source_directory_of(
+            "tokio_postgres-0.7.0",
+            "tokio-postgres"
+        ));
+    }
+
+    #[test]
+    fn a_path_rule_is_anything_with_a_slash_or_an_extension() {
+        assert_eq!(
+            AllowRule::parse("src/metrics.rs"),
+            AllowRule::Path("src/metrics.rs".into())
+        );
+        assert_eq!(
+            AllowRule::parse("tests/support/"),
+            AllowRule::Path("tests/support/".into())
+        );
+        assert_eq!(
+            AllowRule::parse(" tokio_postgres "),
+            AllowRule::Crate("tokio-postgres".into())
+        );
+    }
+}
+
+/// Lets the task behind `handle` outlive the current leak-checked test without failing it.
+///
+/// For a task that is meant to run on, like a process-wide background service the test starts
+/// on purpose. Works in every build: the harness watches the handle's task, not its spawn site.
+///
+/// # Panics
+///
+/// Panics when called outside a leak-checked test.
+///
+/// # Examples
+///
+/// ```
+/// use std::future::pending;
+/// use leakcheck::{allow_leak, leak_checked_test};
+///
+/// #[leak_checked_test]
+/// async fn starts_the_metrics_exporter() {
+///     let exporter = tokio::spawn(pending::<()>());
+///     allow_leak(&exporter);
+/// }
+/// # fn main() {}
+/// ```
+#[track_caller]
+pub fn allow_leak<T>(handle: &JoinHandle<T>) {
+    let location = Location::caller();
+    let Some(run) = registry::current() else {
+        panic!(
+            "leakcheck::allow_leak called at {location} outside a leak-checked test: \
+             call it from a #[leak_checked_test] body or a task of its runtime"
+        );
+    };
+    run.allow_leak(handle.abort_handle());
+}

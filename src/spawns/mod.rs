@@ -1,0 +1,38 @@
+//! Where each task of a run was spawned, when tokio can say.
+//!
+//! With `--cfg tokio_unstable`, tokio calls hooks when a task is spawned and when it ends; the
+//! log below keeps the tasks alive with their spawn sites, so a leak report can point at the
+//! line. On stable tokio there are no such hooks, and a stand-in with the same interface knows
+//! nothing. The rest of the crate uses [`SpawnLog`] the same way in both builds.
+
+#[cfg(tokio_unstable)]
+mod hooked;
+#[cfg(tokio_unstable)]
+pub(crate) use hooked::SpawnLog;
+
+#[cfg(not(tokio_unstable))]
+mod stand_in;
+#[cfg(not(tokio_unstable))]
+pub(crate) use stand_in::SpawnLog;
+
+use std::panic::Location;
+
+/// Whether this build knows where tasks were spawned.
+pub(crate) const KNOWS_SPAWN_SITES: bool = cfg!(tokio_unstable);
+
+/// A task still alive after its test, as far as tokio can tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LeakedTask {
+    /// tokio's id of the task.
+    pub id: tokio::task::Id,
+    /// Where it was spawned: the `tokio::spawn` (or `JoinSet::spawn`, ...) call, or the
+    /// nearest caller of it marked `#[track_caller]`. Displays as `file:line:col`.
+    pub spawned_at: &'static Location<'static>,
+    /// The name given with `tokio::task::Builder::name`, where it is known.
+    pub name: Option<String>,
+    /// The task that spawned it, when another task did.
+    pub spawned_by: Option<tokio::task::Id>,
+    /// Where that task was spawned, when the run knew it.
+    pub spawned_by_at: Option<&'static Location<'static>>,
+}
