@@ -163,6 +163,10 @@ fn builder_calls(options: &Options, krate: &Path) -> TokenStream {
     if let Some((paused, _)) = options.start_paused {
         quote!(.start_paused(#paused)).to_tokens(&mut calls);
     }
+    if let Some((rules, _)) = &options.allow_leaks {
+        let count = rules.len();
+        quote!(.allow_leaks::<[&'static str; #count]>([#(#rules),*])).to_tokens(&mut calls);
+    }
     let durations = [
         (quote!(timeout), options.timeout),
         (quote!(teardown_timeout), options.teardown_timeout),

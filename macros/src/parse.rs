@@ -15,7 +15,7 @@ use syn::{
 const MAX_FIXTURES: usize = 12;
 
 const OPTION_NAMES: &str =
-    "flavor, worker_threads, start_paused, timeout, teardown_timeout, settle, crate";
+    "flavor, worker_threads, start_paused, timeout, teardown_timeout, settle, allow_leaks, crate";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Flavor {
@@ -33,13 +33,36 @@ pub(crate) struct Options {
     pub(crate) timeout: Option<(Duration, Span)>,
     pub(crate) teardown_timeout: Option<(Duration, Span)>,
     pub(crate) settle: Option<(Duration, Span)>,
+    pub(crate) allow_leaks: Option<(Vec<LitStr>, Span)>,
     pub(crate) krate: Option<(Path, Span)>,
 }
 
-/// One `name = value` pair as written.
+/// One `name = value` pair as written; the value a literal or a list of them.
 struct Setting {
     name: Ident,
-    value: Lit,
+    value: Value,
+}
+
+enum Value {
+    Literal(Lit),
+    List(syn::ExprArray),
+}
+
+impl Value {
+    fn span(&self) -> Span {
+        match self {
+            Value::Literal(literal) => literal.span(),
+            Value::List(list) => list.bracket_token.span.join(),
+        }
+    }
+
+    /// The literal, or an error at the list saying what to write instead.
+    fn literal(self, fix: &str) -> Result<Lit> {
+        match self {
+            Value::Literal(literal) => Ok(literal),
+            Value::List(list) => Err(Error::new_spanned(list, fix)),
+        }
+    }
 }
 
 impl Parse for Setting {
@@ -53,7 +76,11 @@ impl Parse for Setting {
             ));
         }
         input.parse::<Token![=]>()?;
-        let value = input.parse::<Lit>()?;
+        let value = if input.peek(syn::token::Bracket) {
+            Value::List(input.parse()?)
+        } else {
+            Value::Literal(input.parse()?)
+        };
         Ok(Setting { name, value })
     }
 }
@@ -110,6 +137,11 @@ impl Options {
     fn set(&mut self, setting: Setting) -> Result<()> {
         let Setting { name, value } = setting;
         let span = value.span();
+        if name == "allow_leaks" {
+            let rules = parse_allow_leaks(value)?;
+            return set_once(&mut self.allow_leaks, &name, rules, span);
+        }
+        let value = value.literal(&format!("`{name}` takes one value, not a list"))?;
         match name.to_string().as_str() {
             "flavor" => {
                 let flavor = parse_flavor(&value)?;
@@ -180,6 +212,22 @@ impl Options {
         }
         errors.finish(())
     }
+}
+
+fn parse_allow_leaks(value: Value) -> Result<Vec<LitStr>> {
+    const FIX: &str = "write a list of crate names and path prefixes, like `allow_leaks = [\"bb8\", \"src/metrics.rs\"]`";
+    let Value::List(list) = value else {
+        return Err(Error::new(value.span(), FIX));
+    };
+    list.elems
+        .iter()
+        .map(|element| match element {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: Lit::Str(rule), ..
+            }) if !rule.value().trim().is_empty() => Ok(rule.clone()),
+            other => Err(Error::new_spanned(other, FIX)),
+        })
+        .collect()
 }
 
 fn parse_flavor(value: &Lit) -> Result<Flavor> {
