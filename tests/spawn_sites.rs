@@ -90,7 +90,10 @@ fn a_task_spawned_by_a_task_names_its_parent(
         &report,
         &[
             "1 task leaked",
-            &format!("    task spawned at {THIS_FILE}:{}:13 (id ", parent_line + 1),
+            &format!(
+                "    task spawned at {THIS_FILE}:{}:13 (id ",
+                parent_line + 1
+            ),
             "), by task ",
             &format!(" (spawned at {THIS_FILE}:{parent_line}:9)"),
         ],
@@ -180,7 +183,10 @@ fn allow_leak_lets_one_task_go_in_every_build(
         allow_leak(&exporter);
     });
     assert_passes(&report);
-    assert!(report.settle_time().is_zero(), "an allowed task is not waited for");
+    assert!(
+        report.settle_time().is_zero(),
+        "an allowed task is not waited for"
+    );
 
     let report = leaky_check("allowed_one_of_two", flavor).run(|| async {
         let exporter = tokio::spawn(pending::<()>());

@@ -223,7 +223,8 @@ fn parse_allow_leaks(value: Value) -> Result<Vec<LitStr>> {
         .iter()
         .map(|element| match element {
             syn::Expr::Lit(syn::ExprLit {
-                lit: Lit::Str(rule), ..
+                lit: Lit::Str(rule),
+                ..
             }) if !rule.value().trim().is_empty() => Ok(rule.clone()),
             other => Err(Error::new_spanned(other, FIX)),
         })

@@ -1,6 +1,13 @@
 //! The `tokio_unstable` build's [`SpawnLog`]: kept up to date by tokio's task hooks.
+//!
+//! The hooks run twice for every task, so the log is a window of slots indexed by task id
+//! rather than a map: tokio numbers tasks from one process-wide counter, so the tasks of a run
+//! land close together, a spawn is a push at the back and an end is a flag cleared in place.
+//! Slots of ended tasks are dropped from the front, which keeps the window as wide as the
+//! span from the oldest task still alive to the newest.
 
-use std::collections::HashMap;
+use std::collections::VecDeque;
+use std::hash::{Hash, Hasher};
 use std::panic::Location;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -9,33 +16,100 @@ use tokio::task::Id;
 
 use super::LeakedTask;
 
-struct Spawned {
-    at: &'static Location<'static>,
-    by: Option<Parent>,
+/// What the log knows of one task id.
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    /// `None` for ids of other runtimes' tasks, or of ours not yet hooked.
+    spawned: Option<Spawned>,
+    alive: bool,
 }
 
-/// The task that spawned another, remembered at the spawn: it may be gone by the report.
 #[derive(Clone, Copy)]
-struct Parent {
+struct Spawned {
     id: Id,
-    at: Option<&'static Location<'static>>,
+    at: &'static Location<'static>,
+    by: Option<Id>,
+    /// Looked up at the spawn: by the report, the parent may be gone from the window.
+    by_at: Option<&'static Location<'static>>,
+}
+
+#[derive(Default)]
+struct Window {
+    /// The task number of `slots[0]`.
+    first: u64,
+    slots: VecDeque<Slot>,
+}
+
+impl Window {
+    fn slot(&mut self, number: u64) -> &mut Slot {
+        if self.slots.is_empty() {
+            self.first = number;
+        }
+        while number < self.first {
+            self.slots.push_front(Slot::default());
+            self.first -= 1;
+        }
+        let index = usize::try_from(number - self.first).unwrap_or(usize::MAX);
+        if index >= self.slots.len() {
+            self.slots.resize(index + 1, Slot::default());
+        }
+        &mut self.slots[index]
+    }
+
+    fn site_of(&self, id: Id) -> Option<&'static Location<'static>> {
+        let index = usize::try_from(number(id).checked_sub(self.first)?).ok()?;
+        Some(self.slots.get(index)?.spawned?.at)
+    }
+
+    fn drop_ended_front(&mut self) {
+        while self.slots.front().is_some_and(|slot| !slot.alive) {
+            self.slots.pop_front();
+            self.first += 1;
+        }
+    }
+}
+
+/// tokio's task ids are numbers it does not expose; their `Hash` writes exactly that number.
+fn number(id: Id) -> u64 {
+    #[derive(Default)]
+    struct Capture(u64);
+
+    impl Hasher for Capture {
+        fn finish(&self) -> u64 {
+            self.0
+        }
+
+        fn write(&mut self, bytes: &[u8]) {
+            for byte in bytes {
+                self.0 = (self.0 << 8) | u64::from(*byte);
+            }
+        }
+
+        fn write_u64(&mut self, value: u64) {
+            self.0 = value;
+        }
+    }
+
+    let mut capture = Capture::default();
+    id.hash(&mut capture);
+    capture.finish()
 }
 
 #[derive(Clone)]
 pub(crate) struct SpawnLog {
-    alive: Arc<Mutex<HashMap<Id, Spawned>>>,
+    window: Arc<Mutex<Window>>,
 }
 
 impl SpawnLog {
     pub(crate) fn new() -> Self {
         SpawnLog {
-            alive: Arc::new(Mutex::new(HashMap::new())),
+            window: Arc::new(Mutex::new(Window::default())),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<Id, Spawned>> {
-        // Held only to insert or remove one entry; poisoning cannot tear the map.
-        self.alive.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, Window> {
+        // Held only to touch one slot; poisoning cannot tear the window.
+        self.window.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn install(&self, builder: &mut Builder) {
@@ -44,38 +118,44 @@ impl SpawnLog {
         builder
             .on_task_spawn(move |meta: &TaskMeta<'_>| {
                 // The hook runs in the spawner's context: a task id here is the parent's.
-                let parent = tokio::task::try_id();
-                let mut alive = spawned.lock();
-                let by = parent.map(|id| Parent {
-                    id,
-                    at: alive.get(&id).map(|parent| parent.at),
-                });
-                alive.insert(
-                    meta.id(),
-                    Spawned {
-                        at: meta.spawned_at(),
-                        by,
-                    },
-                );
+                let by = tokio::task::try_id();
+                let mut window = spawned.lock();
+                let by_at = by.and_then(|parent| window.site_of(parent));
+                let entry = Spawned {
+                    id: meta.id(),
+                    at: meta.spawned_at(),
+                    by,
+                    by_at,
+                };
+                *window.slot(number(entry.id)) = Slot {
+                    spawned: Some(entry),
+                    alive: true,
+                };
             })
             .on_task_terminate(move |meta: &TaskMeta<'_>| {
-                terminated.lock().remove(&meta.id());
+                let mut window = terminated.lock();
+                window.slot(number(meta.id())).alive = false;
+                window.drop_ended_front();
             });
     }
 
     /// The tasks still alive, in the order of their spawn sites.
     pub(crate) fn alive(&self) -> Vec<LeakedTask> {
-        let mut tasks: Vec<LeakedTask> = self
-            .lock()
+        let window = self.lock();
+        let mut tasks: Vec<LeakedTask> = window
+            .slots
             .iter()
-            .map(|(id, spawned)| LeakedTask {
-                id: *id,
-                spawned_at: spawned.at,
+            .filter(|slot| slot.alive)
+            .filter_map(|slot| slot.spawned)
+            .map(|task| LeakedTask {
+                id: task.id,
+                spawned_at: task.at,
                 name: None,
-                spawned_by: spawned.by.map(|parent| parent.id),
-                spawned_by_at: spawned.by.and_then(|parent| parent.at),
+                spawned_by: task.by,
+                spawned_by_at: task.by_at,
             })
             .collect();
+        drop(window);
         tasks.sort_by_key(|task| {
             let at = task.spawned_at;
             (at.file(), at.line(), at.column(), task.id)
