@@ -81,7 +81,10 @@ pub use leakcheck_macros::leak_checked_test;
 pub use leakcheck_macros::leak_checked_test as test;
 pub use outcome::TestOutcome;
 pub use report::{Finding, Problem, Report, TeardownStep};
-pub use spawns::LeakedTask;
+#[cfg(tokio_unstable)]
+#[cfg_attr(docsrs, doc(cfg(tokio_unstable)))]
+pub use spawns::TaskNames;
+pub use spawns::{LeakedBlockingTask, LeakedTask};
 pub use teardown::{on_teardown, teardown_deadline};
 
 /// What `#[leak_checked_test]` expands to calls, besides the public API. Not for direct use.

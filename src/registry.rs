@@ -14,6 +14,7 @@ use tokio::runtime::Id as RuntimeId;
 use tokio::task::{AbortHandle, Id as TaskId};
 
 use crate::report::Finding;
+use crate::spawns::SpawnLog;
 
 /// A cleanup future registered with [`crate::on_teardown`], and where it was registered.
 pub(crate) struct Hook {
@@ -28,6 +29,7 @@ pub(crate) struct RunState {
     teardown_deadline: Mutex<Option<Instant>>,
     panics_in_flight: AtomicUsize,
     allowed: Mutex<Vec<AbortHandle>>,
+    spawns: SpawnLog,
 }
 
 /// Marks a task panic whose hook is still running; dropping it marks the hook done.
@@ -52,6 +54,7 @@ impl RunState {
             teardown_deadline: Mutex::new(None),
             panics_in_flight: AtomicUsize::new(0),
             allowed: Mutex::new(Vec::new()),
+            spawns: SpawnLog::new(),
         }
     }
 
@@ -67,6 +70,11 @@ impl RunState {
     /// Whether a task of the run is between its panic and the end of the panic hooks.
     pub(crate) fn task_panicking(&self) -> bool {
         self.panics_in_flight.load(Ordering::SeqCst) > 0
+    }
+
+    /// What the run knows of its tasks' spawn sites and names.
+    pub(crate) fn spawns(&self) -> &SpawnLog {
+        &self.spawns
     }
 
     pub(crate) fn allow_leak(&self, task: AbortHandle) {

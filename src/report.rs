@@ -4,7 +4,7 @@ use std::fmt::{self, Display, Formatter};
 use std::time::Duration;
 
 use crate::panics::{self, PanicPayload};
-use crate::spawns::{KNOWS_SPAWN_SITES, LeakedTask};
+use crate::spawns::{KNOWS_SPAWN_SITES, LeakedBlockingTask, LeakedTask};
 
 /// One thing that went wrong in a leak-checked run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +28,9 @@ pub enum Finding {
         count: usize,
         /// How long shutdown waited for them.
         grace: Duration,
+        /// The `spawn_blocking` work still running, with its spawn site; empty unless the
+        /// build has `--cfg tokio_unstable`.
+        tasks: Vec<LeakedBlockingTask>,
     },
     /// A spawned task panicked, whether or not anybody awaited its `JoinHandle`.
     TaskPanicked {
@@ -271,12 +274,27 @@ impl Display for Finding {
                 }
                 Ok(())
             }
-            Finding::BlockingTasksLeaked { count, grace } => write!(
-                f,
-                "{} (a runtime thread was still busy {} after shutdown began)",
-                plural(*count, "blocking task leaked", "blocking tasks leaked"),
-                Spelled(*grace)
-            ),
+            Finding::BlockingTasksLeaked {
+                count,
+                grace,
+                tasks,
+            } => {
+                write!(
+                    f,
+                    "{} (a runtime thread was still busy {} after shutdown began)",
+                    plural(*count, "blocking task leaked", "blocking tasks leaked"),
+                    Spelled(*grace)
+                )?;
+                for task in tasks {
+                    let name = task
+                        .name
+                        .as_ref()
+                        .map(|name| format!(" {name:?}"))
+                        .unwrap_or_default();
+                    write!(f, "\nspawn_blocking{name} at {}", task.spawned_at)?;
+                }
+                Ok(())
+            }
             Finding::TaskPanicked {
                 message,
                 location: Some(location),

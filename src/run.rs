@@ -25,7 +25,7 @@ use crate::outcome::TestOutcome;
 use crate::panics::{self, PanicPayload};
 use crate::registry::{self, RunState};
 use crate::report::{Finding, Report};
-use crate::spawns::{KNOWS_SPAWN_SITES, SpawnLog};
+use crate::spawns::{self, KNOWS_SPAWN_SITES, LentSubscriber, SpawnLog};
 use crate::steps::Steps;
 use crate::wallclock::{self, Bounded};
 
@@ -111,21 +111,22 @@ pub(crate) fn execute(check: Check, test: &mut dyn ErasedTest) -> Report {
     if let Err(error) = wallclock::start() {
         return harness_failure(check, error.to_string());
     }
+    // Lent before the runtime is built: building it already spawns (its workers).
+    let lent = LentSubscriber::lend();
     let busy_threads = Arc::new(AtomicUsize::new(0));
-    let spawns = SpawnLog::new();
-    let runtime = match build_runtime(&check, &busy_threads, &spawns) {
+    let run = Arc::new(RunState::new());
+    let runtime = match build_runtime(&check, &busy_threads, run.spawns()) {
         Ok(runtime) => runtime,
         Err(error) => {
             return harness_failure(check, format!("could not build the tokio runtime: {error}"));
         }
     };
-    let run = Arc::new(RunState::new());
     let registration = registry::register(runtime.handle().id(), Arc::clone(&run));
     // Everything the user wrote runs under its own catch_unwind inside `drive`; this one
     // catches what escapes it (a panicking `Drop` of a timed-out body, say) so that the
     // runtime still shuts down with a bound instead of waiting in its own `Drop`.
     let driven = catch_unwind(AssertUnwindSafe(|| {
-        runtime.block_on(drive(&check, test, &run, &spawns))
+        runtime.block_on(drive(&check, test, &run))
     }));
     let Driven {
         mut findings,
@@ -151,9 +152,11 @@ pub(crate) fn execute(check: Check, test: &mut dyn ErasedTest) -> Report {
         findings.push(Finding::BlockingTasksLeaked {
             count: still_busy,
             grace,
+            tasks: run.spawns().blocking_alive(),
         });
     }
     drop(registration);
+    drop(lent);
     findings.extend(run.take_findings());
     Report::new(check.test, findings, test_panic)
         .with_settle_time(settle_time)
@@ -184,8 +187,10 @@ fn build_runtime(
     builder
         .on_thread_start(move || {
             started.fetch_add(1, Ordering::SeqCst);
+            spawns::runtime_thread_started();
         })
         .on_thread_stop(move || {
+            spawns::runtime_thread_stopping();
             stopped.fetch_sub(1, Ordering::SeqCst);
         });
     spawns.install(&mut builder);
@@ -197,12 +202,8 @@ fn build_runtime(
 }
 
 /// Steps 2 to 5 of a run: setup, body, teardown, settle.
-async fn drive(
-    check: &Check,
-    test: &mut dyn ErasedTest,
-    run: &RunState,
-    spawns: &SpawnLog,
-) -> Driven {
+async fn drive(check: &Check, test: &mut dyn ErasedTest, run: &RunState) -> Driven {
+    let spawns = run.spawns();
     let leftovers = Leftovers {
         baseline: Handle::current().metrics().num_alive_tasks(),
         run,

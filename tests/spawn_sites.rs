@@ -56,6 +56,85 @@ fn two_leaks_from_two_lines_report_both_lines(
 }
 
 #[cfg(tokio_unstable)]
+#[rstest]
+fn a_named_task_is_reported_by_name_and_line(
+    #[values(Flavor::CurrentThread, Flavor::MultiThread)] flavor: Flavor,
+) {
+    let spawn_line = line!() + 4;
+    let report = leaky_check("named", flavor).run(|| async {
+        tokio::task::Builder::new()
+            .name("reconnect-loop")
+            .spawn(pending::<()>())
+            .expect("the task spawns");
+    });
+    assert_fails_saying(
+        &report,
+        &[
+            "1 task leaked",
+            &format!("    task \"reconnect-loop\" spawned at {THIS_FILE}:{spawn_line}:14 (id "),
+        ],
+    );
+}
+
+#[cfg(tokio_unstable)]
+#[test]
+fn names_survive_spawns_on_threads_without_a_subscriber() {
+    // A runtime of the user's own, outside any leak-checked test, reaches tokio's spawn
+    // callsites from a thread with no subscriber; that must not turn them off for leakcheck.
+    let bare = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .expect("a runtime builds");
+    bare.block_on(async {
+        tokio::task::Builder::new()
+            .name("outside")
+            .spawn(async {})
+            .expect("the task spawns")
+            .await
+            .expect("the task completes");
+        tokio::task::spawn_blocking(|| {})
+            .await
+            .expect("the blocking task completes");
+    });
+    drop(bare);
+    let report = leaky_check("named_after_bare_runtime", Flavor::MultiThread).run(|| async {
+        tokio::task::Builder::new()
+            .name("inside")
+            .spawn(pending::<()>())
+            .expect("the task spawns");
+    });
+    assert_fails_saying(&report, &["    task \"inside\" spawned at "]);
+}
+
+#[cfg(tokio_unstable)]
+#[rstest]
+fn leaked_blocking_work_is_named_by_its_spawn_site(
+    #[values(Flavor::CurrentThread, Flavor::MultiThread)] flavor: Flavor,
+) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let spinning = Arc::clone(&stop);
+    let spawn_line = line!() + 2;
+    let report = leaky_check("blocking_site", flavor).run(|| async move {
+        tokio::task::spawn_blocking(move || {
+            while !spinning.load(Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        });
+    });
+    stop.store(true, Ordering::Relaxed);
+    assert_fails_saying(
+        &report,
+        &[
+            "1 blocking task leaked",
+            &format!("    spawn_blocking at {THIS_FILE}:{spawn_line}:9"),
+        ],
+    );
+}
+
+#[cfg(tokio_unstable)]
 #[test]
 fn leaks_from_one_line_are_grouped_with_a_count() {
     let spawn_line = line!() + 3;

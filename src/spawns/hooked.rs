@@ -14,7 +14,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::runtime::{Builder, TaskMeta};
 use tokio::task::Id;
 
-use super::LeakedTask;
+use std::collections::HashMap;
+
+use super::names::SpawnSpan;
+use super::{LeakedBlockingTask, LeakedTask};
 
 /// What the log knows of one task id.
 #[derive(Clone, Copy, Default)]
@@ -95,16 +98,65 @@ fn number(id: Id) -> u64 {
     capture.finish()
 }
 
+/// What tokio's spawn spans add: names, and blocking work, which the task hooks never see.
+#[derive(Default)]
+struct Spans {
+    names: HashMap<u64, String>,
+    blocking: HashMap<u64, LeakedBlockingTask>,
+}
+
 #[derive(Clone)]
 pub(crate) struct SpawnLog {
     window: Arc<Mutex<Window>>,
+    spans: Arc<Mutex<Spans>>,
 }
 
 impl SpawnLog {
     pub(crate) fn new() -> Self {
         SpawnLog {
             window: Arc::new(Mutex::new(Window::default())),
+            spans: Arc::new(Mutex::new(Spans::default())),
         }
+    }
+
+    fn spans(&self) -> MutexGuard<'_, Spans> {
+        self.spans.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn span_opened(&self, span: SpawnSpan) {
+        let Some(task) = span.task else {
+            return;
+        };
+        let mut spans = self.spans();
+        if span.blocking {
+            let spawned_at = span.site().unwrap_or_else(|| "an unknown place".to_owned());
+            spans.blocking.insert(
+                task,
+                LeakedBlockingTask {
+                    spawned_at,
+                    name: span.name,
+                },
+            );
+        } else if let Some(name) = span.name {
+            spans.names.insert(task, name);
+        }
+    }
+
+    pub(crate) fn span_closed(&self, task: u64, blocking: bool) {
+        let mut spans = self.spans();
+        if blocking {
+            spans.blocking.remove(&task);
+        } else {
+            spans.names.remove(&task);
+        }
+    }
+
+    /// `spawn_blocking` work whose task has not ended, in the order of its spawn sites.
+    pub(crate) fn blocking_alive(&self) -> Vec<LeakedBlockingTask> {
+        let mut running: Vec<LeakedBlockingTask> =
+            self.spans().blocking.values().cloned().collect();
+        running.sort_by(|a, b| (&a.spawned_at, &a.name).cmp(&(&b.spawned_at, &b.name)));
+        running
     }
 
     fn lock(&self) -> MutexGuard<'_, Window> {
@@ -142,6 +194,7 @@ impl SpawnLog {
     /// The tasks still alive, in the order of their spawn sites.
     pub(crate) fn alive(&self) -> Vec<LeakedTask> {
         let window = self.lock();
+        let spans = self.spans();
         let mut tasks: Vec<LeakedTask> = window
             .slots
             .iter()
@@ -150,11 +203,12 @@ impl SpawnLog {
             .map(|task| LeakedTask {
                 id: task.id,
                 spawned_at: task.at,
-                name: None,
+                name: spans.names.get(&number(task.id)).cloned(),
                 spawned_by: task.by,
                 spawned_by_at: task.by_at,
             })
             .collect();
+        drop(spans);
         drop(window);
         tasks.sort_by_key(|task| {
             let at = task.spawned_at;

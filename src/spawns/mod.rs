@@ -8,12 +8,34 @@
 #[cfg(tokio_unstable)]
 mod hooked;
 #[cfg(tokio_unstable)]
+mod names;
+#[cfg(tokio_unstable)]
 pub(crate) use hooked::SpawnLog;
+#[cfg(tokio_unstable)]
+pub(crate) use names::LentSubscriber;
+#[cfg(tokio_unstable)]
+pub use names::TaskNames;
 
 #[cfg(not(tokio_unstable))]
 mod stand_in;
 #[cfg(not(tokio_unstable))]
-pub(crate) use stand_in::SpawnLog;
+pub(crate) use stand_in::{LentSubscriber, SpawnLog};
+
+use std::cell::RefCell;
+
+thread_local! {
+    static LENT_TO_THIS_THREAD: RefCell<Option<LentSubscriber>> = const { RefCell::new(None) };
+}
+
+/// Called as a runtime thread starts: lends it the subscriber that reads spawn spans.
+pub(crate) fn runtime_thread_started() {
+    LENT_TO_THIS_THREAD.with(|lent| *lent.borrow_mut() = Some(LentSubscriber::lend()));
+}
+
+/// Called as a runtime thread stops: takes the subscriber back.
+pub(crate) fn runtime_thread_stopping() {
+    LENT_TO_THIS_THREAD.with(|lent| lent.borrow_mut().take());
+}
 
 use std::panic::Location;
 
@@ -35,4 +57,14 @@ pub struct LeakedTask {
     pub spawned_by: Option<tokio::task::Id>,
     /// Where that task was spawned, when the run knew it.
     pub spawned_by_at: Option<&'static Location<'static>>,
+}
+
+/// `spawn_blocking` work still running when its test's runtime shut down.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LeakedBlockingTask {
+    /// Where it was spawned, as `file:line:col`.
+    pub spawned_at: String,
+    /// The name given with `tokio::task::Builder::name`, if any.
+    pub name: Option<String>,
 }

@@ -2,7 +2,7 @@
 
 use tokio::runtime::Builder;
 
-use super::LeakedTask;
+use super::{LeakedBlockingTask, LeakedTask};
 
 pub(crate) struct SpawnLog;
 
@@ -16,5 +16,19 @@ impl SpawnLog {
     /// The tasks still alive; unknown here, so none.
     pub(crate) fn alive(&self) -> Vec<LeakedTask> {
         Vec::new()
+    }
+
+    /// The blocking work still running; unknown here, so none.
+    pub(crate) fn blocking_alive(&self) -> Vec<LeakedBlockingTask> {
+        Vec::new()
+    }
+}
+
+/// Stands in for the subscriber a `tokio_unstable` build lends the runtime's threads.
+pub(crate) struct LentSubscriber;
+
+impl LentSubscriber {
+    pub(crate) fn lend() -> Self {
+        LentSubscriber
     }
 }
