@@ -54,6 +54,20 @@
 //! `JoinHandle` was dropped. leakcheck notices it with a panic hook, installed once per
 //! process in front of the hook that was there (which still runs).
 
+//! # Settings from the environment
+//!
+//! * `LEAKCHECK_ALLOW_LEAKS`: the default of `allow_leaks`, entries separated by commas; a
+//!   test's own `allow_leaks` replaces it. See [`Check::allow_leaks`].
+//! * `LEAKCHECK_TASK_NAMES=1`: in a `--cfg tokio_unstable` build, record task names and the
+//!   spawn sites of `spawn_blocking` work (about 2.5x slower on a test spawning 100,000 tasks).
+//!
+//! # Builds
+//!
+//! The default build, on stable tokio, counts leaked tasks. Built with
+//! `RUSTFLAGS="--cfg tokio_unstable"`, leakcheck also uses tokio's task hooks and names each
+//! leaked task by its spawn site (`file:line:col`) and the task that spawned it; see
+//! `docs/reading-reports.md` in the repository.
+
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
@@ -81,10 +95,10 @@ pub use leakcheck_macros::leak_checked_test;
 pub use leakcheck_macros::leak_checked_test as test;
 pub use outcome::TestOutcome;
 pub use report::{Finding, Problem, Report, TeardownStep};
+pub use spawns::{LeakedBlockingTask, LeakedTask};
 #[cfg(tokio_unstable)]
 #[cfg_attr(docsrs, doc(cfg(tokio_unstable)))]
-pub use spawns::TaskNames;
-pub use spawns::{LeakedBlockingTask, LeakedTask};
+pub use spawns::{TASK_NAMES_VARIABLE, TaskNames};
 pub use teardown::{on_teardown, teardown_deadline};
 
 /// What `#[leak_checked_test]` expands to calls, besides the public API. Not for direct use.

@@ -4,7 +4,7 @@ use std::fmt::{self, Display, Formatter};
 use std::time::Duration;
 
 use crate::panics::{self, PanicPayload};
-use crate::spawns::{KNOWS_SPAWN_SITES, LeakedBlockingTask, LeakedTask};
+use crate::spawns::{self, LeakedBlockingTask, LeakedTask};
 
 /// One thing that went wrong in a leak-checked run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -353,12 +353,6 @@ impl Finding {
     }
 }
 
-const DETAILS_HINT: Option<&str> = if KNOWS_SPAWN_SITES {
-    None
-} else {
-    Some("build with RUSTFLAGS=\"--cfg tokio_unstable\" to see where each leaked task was spawned")
-};
-
 /// One line a spawn site: `2 tasks spawned at src/feed.rs:77:13 (ids 12, 14)`, or, for a lone
 /// task, with the task that spawned it.
 fn group_by_site(tasks: &[LeakedTask]) -> Vec<String> {
@@ -421,8 +415,12 @@ impl Display for Report {
                 hints.push(hint);
             }
         }
-        if self.leaked_tasks() > 0 {
-            hints.extend(DETAILS_HINT);
+        let leaked_blocking = self
+            .findings
+            .iter()
+            .any(|finding| matches!(finding, Finding::BlockingTasksLeaked { .. }));
+        if self.leaked_tasks() > 0 || leaked_blocking {
+            hints.extend(spawns::details_hint());
         }
         for hint in hints {
             write!(f, "\n  hint: {hint}")?;
@@ -511,7 +509,7 @@ mod tests {
         );
         assert_eq!(
             text.matches("hint:").count(),
-            3 + usize::from(DETAILS_HINT.is_some())
+            3 + usize::from(spawns::details_hint().is_some())
         );
     }
 }

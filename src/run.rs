@@ -112,7 +112,7 @@ pub(crate) fn execute(check: Check, test: &mut dyn ErasedTest) -> Report {
         return harness_failure(check, error.to_string());
     }
     // Lent before the runtime is built: building it already spawns (its workers).
-    let lent = LentSubscriber::lend();
+    let _lent = LentSubscriber::lend();
     let busy_threads = Arc::new(AtomicUsize::new(0));
     let run = Arc::new(RunState::new());
     let runtime = match build_runtime(&check, &busy_threads, run.spawns()) {
@@ -156,7 +156,6 @@ pub(crate) fn execute(check: Check, test: &mut dyn ErasedTest) -> Report {
         });
     }
     drop(registration);
-    drop(lent);
     findings.extend(run.take_findings());
     Report::new(check.test, findings, test_panic)
         .with_settle_time(settle_time)

@@ -1,66 +1,13 @@
 //! Failing leak-checked tests as a user meets them: run in a child `cargo test` binary (this
 //! one, filtered to an ignored test), checking the exit status and what the user reads.
 
+mod common;
+
 use std::future::pending;
-use std::io::Read;
-use std::process::{Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::{CHILD_LIMIT, run_self};
 use leakcheck::leak_checked_test;
-
-/// Long enough for a slow, loaded machine; the children here finish in well under a second.
-const CHILD_LIMIT: Duration = Duration::from_secs(60);
-
-struct ChildRun {
-    success: bool,
-    output: String,
-    took: Duration,
-}
-
-/// Runs this test binary with `args`, bounded by `CHILD_LIMIT`, and collects what it printed.
-fn run_self(args: &[&str]) -> ChildRun {
-    let exe = std::env::current_exe().expect("the test binary knows its path");
-    let started = Instant::now();
-    let mut child = Command::new(exe)
-        .args(args)
-        .env("RUST_BACKTRACE", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the test binary starts again as a child");
-    let readers = [
-        drain(child.stdout.take().expect("stdout is piped")),
-        drain(child.stderr.take().expect("stderr is piped")),
-    ];
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("the child can be waited for") {
-            break status;
-        }
-        if started.elapsed() > CHILD_LIMIT {
-            let _ = child.kill();
-            panic!("the child test binary {args:?} did not exit within {CHILD_LIMIT:?}");
-        }
-        thread::sleep(Duration::from_millis(10));
-    };
-    let took = started.elapsed();
-    let output = readers
-        .map(|reader| reader.join().expect("the reader thread does not panic"))
-        .concat();
-    ChildRun {
-        success: status.success(),
-        output,
-        took,
-    }
-}
-
-fn drain(mut stream: impl Read + Send + 'static) -> thread::JoinHandle<String> {
-    thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stream.read_to_string(&mut text);
-        text
-    })
-}
 
 #[leak_checked_test(settle = "50ms")]
 #[ignore = "a leaky test, run as a child by a_leaky_test_fails_with_the_report_and_no_harness_backtrace"]
@@ -80,7 +27,7 @@ async fn spins_a_blocking_thread() {
 
 #[test]
 fn a_leaky_test_fails_with_the_report_and_no_harness_backtrace() {
-    let run = run_self(&["--ignored", "--exact", "leaks_one_task"]);
+    let run = run_self(&["--ignored", "--exact", "leaks_one_task"], &[]);
     assert!(!run.success, "a leaky test must fail:\n{}", run.output);
     for expected in [
         "leakcheck: `child_process::leaks_one_task` failed",
@@ -108,7 +55,7 @@ fn a_leaky_test_fails_with_the_report_and_no_harness_backtrace() {
 
 #[test]
 fn a_spinning_blocking_task_does_not_keep_the_binary_alive() {
-    let run = run_self(&["--ignored", "--exact", "spins_a_blocking_thread"]);
+    let run = run_self(&["--ignored", "--exact", "spins_a_blocking_thread"], &[]);
     assert!(!run.success, "{}", run.output);
     assert!(
         run.output.contains("1 blocking task leaked"),
@@ -124,7 +71,7 @@ fn a_spinning_blocking_task_does_not_keep_the_binary_alive() {
 
 #[test]
 fn ignore_and_its_reason_survive_the_attribute() {
-    let run = run_self(&["--list", "--ignored"]);
+    let run = run_self(&["--list", "--ignored"], &[]);
     assert!(run.success, "{}", run.output);
     assert!(
         run.output.contains("leaks_one_task: test"),

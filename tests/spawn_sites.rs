@@ -55,8 +55,11 @@ fn two_leaks_from_two_lines_report_both_lines(
     );
 }
 
+/// Task names and blocking spawn sites come from tokio's spawn spans, recorded only when
+/// `LEAKCHECK_TASK_NAMES=1`; the tests that need them run in a child with it set.
 #[cfg(tokio_unstable)]
 #[rstest]
+#[ignore = "needs LEAKCHECK_TASK_NAMES=1: run by names_are_reported_when_asked_for"]
 fn a_named_task_is_reported_by_name_and_line(
     #[values(Flavor::CurrentThread, Flavor::MultiThread)] flavor: Flavor,
 ) {
@@ -78,6 +81,7 @@ fn a_named_task_is_reported_by_name_and_line(
 
 #[cfg(tokio_unstable)]
 #[test]
+#[ignore = "needs LEAKCHECK_TASK_NAMES=1: run by names_are_reported_when_asked_for"]
 fn names_survive_spawns_on_threads_without_a_subscriber() {
     // A runtime of the user's own, outside any leak-checked test, reaches tokio's spawn
     // callsites from a thread with no subscriber; that must not turn them off for leakcheck.
@@ -108,6 +112,7 @@ fn names_survive_spawns_on_threads_without_a_subscriber() {
 
 #[cfg(tokio_unstable)]
 #[rstest]
+#[ignore = "needs LEAKCHECK_TASK_NAMES=1: run by names_are_reported_when_asked_for"]
 fn leaked_blocking_work_is_named_by_its_spawn_site(
     #[values(Flavor::CurrentThread, Flavor::MultiThread)] flavor: Flavor,
 ) {
@@ -132,6 +137,45 @@ fn leaked_blocking_work_is_named_by_its_spawn_site(
             &format!("    spawn_blocking at {THIS_FILE}:{spawn_line}:9"),
         ],
     );
+}
+
+#[cfg(tokio_unstable)]
+#[test]
+fn names_are_reported_when_asked_for() {
+    let run = run_self(&["--ignored"], &[("LEAKCHECK_TASK_NAMES", "1")]);
+    assert!(run.success, "{}", run.output);
+    for child in [
+        "a_named_task_is_reported_by_name_and_line::flavor_1_Flavor__CurrentThread ... ok",
+        "a_named_task_is_reported_by_name_and_line::flavor_2_Flavor__MultiThread ... ok",
+        "names_survive_spawns_on_threads_without_a_subscriber ... ok",
+        "leaked_blocking_work_is_named_by_its_spawn_site::flavor_1_Flavor__CurrentThread ... ok",
+        "leaked_blocking_work_is_named_by_its_spawn_site::flavor_2_Flavor__MultiThread ... ok",
+    ] {
+        assert!(
+            run.output.contains(child),
+            "missing {child:?} in:\n{}",
+            run.output
+        );
+    }
+}
+
+#[cfg(tokio_unstable)]
+#[test]
+fn without_names_the_report_says_how_to_get_them() {
+    let report = leaky_check("names_off", Flavor::CurrentThread).run(|| async {
+        tokio::task::Builder::new()
+            .name("reconnect-loop")
+            .spawn(pending::<()>())
+            .expect("the task spawns");
+    });
+    assert_fails_saying(
+        &report,
+        &[
+            "    task spawned at tests/spawn_sites.rs:",
+            "hint: set LEAKCHECK_TASK_NAMES=1 to see task names",
+        ],
+    );
+    assert!(!report.to_string().contains("reconnect-loop"), "{report}");
 }
 
 #[cfg(tokio_unstable)]

@@ -14,7 +14,7 @@ pub(crate) use hooked::SpawnLog;
 #[cfg(tokio_unstable)]
 pub(crate) use names::LentSubscriber;
 #[cfg(tokio_unstable)]
-pub use names::TaskNames;
+pub use names::{TASK_NAMES_VARIABLE, TaskNames};
 
 #[cfg(not(tokio_unstable))]
 mod stand_in;
@@ -41,6 +41,19 @@ use std::panic::Location;
 
 /// Whether this build knows where tasks were spawned.
 pub(crate) const KNOWS_SPAWN_SITES: bool = cfg!(tokio_unstable);
+
+/// How to learn more about leaked tasks than this run knows, if there is more to learn.
+pub(crate) fn details_hint() -> Option<&'static str> {
+    #[cfg(tokio_unstable)]
+    let hint = (!names::names_wanted()).then_some(
+        "set LEAKCHECK_TASK_NAMES=1 to see task names, and where leaked spawn_blocking work was spawned",
+    );
+    #[cfg(not(tokio_unstable))]
+    let hint = Some(
+        "build with RUSTFLAGS=\"--cfg tokio_unstable\" to see where each leaked task was spawned",
+    );
+    hint
+}
 
 /// A task still alive after its test, as far as tokio can tell.
 #[derive(Debug, Clone, PartialEq, Eq)]

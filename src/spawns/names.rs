@@ -77,14 +77,39 @@ impl Visit for SpawnSpan {
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         // tokio records `kind` and `task.name` with `%`, so their Debug is their Display.
+        // This runs for every spawned task: compare and test without allocating.
         match field.name() {
-            "kind" => self.blocking = format!("{value:?}") == "blocking",
-            "task.name" => {
-                let name = format!("{value:?}");
-                self.name = (!name.is_empty()).then_some(name);
-            }
+            "kind" => self.blocking = Matches::text(value, "blocking"),
+            "task.name" if !Matches::text(value, "") => self.name = Some(format!("{value:?}")),
             _ => {}
         }
+    }
+}
+
+/// Compares what a value formats to with an expected text, without allocating.
+struct Matches<'a> {
+    rest: &'a str,
+    equal: bool,
+}
+
+impl Matches<'_> {
+    fn text(value: &dyn fmt::Debug, expected: &str) -> bool {
+        let mut matches = Matches {
+            rest: expected,
+            equal: true,
+        };
+        let written = fmt::write(&mut matches, format_args!("{value:?}")).is_ok();
+        written && matches.equal && matches.rest.is_empty()
+    }
+}
+
+impl fmt::Write for Matches<'_> {
+    fn write_str(&mut self, piece: &str) -> fmt::Result {
+        match self.rest.strip_prefix(piece) {
+            Some(rest) => self.rest = rest,
+            None => self.equal = false,
+        }
+        Ok(())
     }
 }
 
@@ -188,10 +213,33 @@ pub(crate) struct LentSubscriber(
 
 impl LentSubscriber {
     pub(crate) fn lend() -> Self {
+        if !names_wanted() {
+            return LentSubscriber(None);
+        }
         let has_own = tracing::dispatcher::get_default(|current| !current.is::<NoSubscriber>());
         if has_own {
             return LentSubscriber(None);
         }
         LentSubscriber(Some(tracing::dispatcher::set_default(lent_dispatch())))
     }
+}
+
+/// The variable that turns task names on: recording tokio's spawn spans costs about twice
+/// the run time of a test that spawns tasks by the hundred thousand, so it is asked for.
+pub const TASK_NAMES_VARIABLE: &str = "LEAKCHECK_TASK_NAMES";
+
+/// Whether `LEAKCHECK_TASK_NAMES` asks for task names: `1` or `true`; unset, empty, `0` or
+/// `false` do not. Another value is reported once, and names stay off.
+pub(crate) fn names_wanted() -> bool {
+    static WANTED: OnceLock<bool> = OnceLock::new();
+    *WANTED.get_or_init(|| match std::env::var(TASK_NAMES_VARIABLE).as_deref() {
+        Ok("1" | "true") => true,
+        Ok("" | "0" | "false") | Err(_) => false,
+        Ok(other) => {
+            eprintln!(
+                "leakcheck: {TASK_NAMES_VARIABLE}={other:?} is neither 1 nor 0; task names stay off"
+            );
+            false
+        }
+    })
 }

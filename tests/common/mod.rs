@@ -3,7 +3,10 @@
 
 use std::cell::RefCell;
 use std::future::pending;
-use std::time::Duration;
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
 
 use leakcheck::{AsyncFixture, BoxError, Check, Flavor, Report};
 use tokio::task::JoinHandle;
@@ -153,4 +156,59 @@ impl AsyncFixture for Heartbeat {
         self.task.await?;
         Ok(())
     }
+}
+
+/// Long enough for a slow, loaded machine; the children here finish in well under a second.
+pub const CHILD_LIMIT: Duration = Duration::from_secs(60);
+
+pub struct ChildRun {
+    pub success: bool,
+    pub output: String,
+    pub took: Duration,
+}
+
+/// Runs this test binary with `args` and `environment`, bounded by `CHILD_LIMIT`, and
+/// collects what it printed.
+pub fn run_self(args: &[&str], environment: &[(&str, &str)]) -> ChildRun {
+    let exe = std::env::current_exe().expect("the test binary knows its path");
+    let started = Instant::now();
+    let mut child = Command::new(exe)
+        .args(args)
+        .env("RUST_BACKTRACE", "1")
+        .envs(environment.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the test binary starts again as a child");
+    let readers = [
+        drain(child.stdout.take().expect("stdout is piped")),
+        drain(child.stderr.take().expect("stderr is piped")),
+    ];
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("the child can be waited for") {
+            break status;
+        }
+        if started.elapsed() > CHILD_LIMIT {
+            let _ = child.kill();
+            panic!("the child test binary {args:?} did not exit within {CHILD_LIMIT:?}");
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    let took = started.elapsed();
+    let output = readers
+        .map(|reader| reader.join().expect("the reader thread does not panic"))
+        .concat();
+    ChildRun {
+        success: status.success(),
+        output,
+        took,
+    }
+}
+
+fn drain(mut stream: impl Read + Send + 'static) -> thread::JoinHandle<String> {
+    thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stream.read_to_string(&mut text);
+        text
+    })
 }
