@@ -369,6 +369,16 @@ fn group_by_site(tasks: &[LeakedTask]) -> Vec<String> {
             .as_ref()
             .map(|name| format!(" {name:?}"))
             .unwrap_or_default();
+        let waiting = match &first.waiting_on {
+            Some(point)
+                if group
+                    .iter()
+                    .all(|task| task.waiting_on.as_ref() == Some(point)) =>
+            {
+                format!(", awaiting {point}")
+            }
+            _ => String::new(),
+        };
         let line = match group {
             [task] => {
                 let parent = match (task.spawned_by, task.spawned_by_at) {
@@ -377,14 +387,14 @@ fn group_by_site(tasks: &[LeakedTask]) -> Vec<String> {
                     _ => String::new(),
                 };
                 format!(
-                    "task{name} spawned at {} (id {}){parent}",
+                    "task{name} spawned at {} (id {}){parent}{waiting}",
                     task.spawned_at, task.id
                 )
             }
             _ => {
                 let ids: Vec<String> = group.iter().map(|task| task.id.to_string()).collect();
                 format!(
-                    "{} tasks{name} spawned at {} (ids {})",
+                    "{} tasks{name} spawned at {} (ids {}){waiting}",
                     group.len(),
                     first.spawned_at,
                     ids.join(", ")

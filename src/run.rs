@@ -25,7 +25,7 @@ use crate::outcome::TestOutcome;
 use crate::panics::{self, PanicPayload};
 use crate::registry::{self, RunState};
 use crate::report::{Finding, Report};
-use crate::spawns::{self, KNOWS_SPAWN_SITES, LentSubscriber, SpawnLog};
+use crate::spawns::{self, KNOWS_SPAWN_SITES, LeakedTask, LentSubscriber, SpawnLog};
 use crate::steps::Steps;
 use crate::wallclock::{self, Bounded};
 
@@ -240,14 +240,20 @@ async fn drive(check: &Check, test: &mut dyn ErasedTest, run: &RunState) -> Driv
     let mut findings = steps.findings;
     if leaked > 0 {
         let allowed = leftovers.allowed();
+        let mut tasks: Vec<LeakedTask> = spawns
+            .alive()
+            .into_iter()
+            .filter(|task| !allowed.contains(&task.id))
+            .collect();
+        let ids: Vec<TaskId> = tasks.iter().map(|task| task.id).collect();
+        let mut waiting = spawns::waiting_points(&ids).await;
+        for task in &mut tasks {
+            task.waiting_on = waiting.remove(&task.id);
+        }
         findings.push(Finding::TasksLeaked {
             count: leaked,
             settle: check.settle,
-            tasks: spawns
-                .alive()
-                .into_iter()
-                .filter(|task| !allowed.contains(&task.id))
-                .collect(),
+            tasks,
         });
     }
     let warnings = leftovers.rule_warnings(leaked);

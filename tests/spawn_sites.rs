@@ -340,3 +340,23 @@ async fn the_attribute_takes_allow_leaks() {
 async fn the_attribute_takes_allow_leaks() {
     tokio::spawn(pending::<()>());
 }
+
+#[cfg(all(tokio_unstable, feature = "taskdump", target_os = "linux"))]
+#[rstest]
+fn a_task_dump_says_what_a_leaked_task_awaits_and_where(
+    #[values(Flavor::CurrentThread, Flavor::MultiThread)] flavor: Flavor,
+) {
+    let await_line = line!() + 3;
+    let report = leaky_check("dumped", flavor).run(|| async {
+        tokio::spawn(async {
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        });
+    });
+    assert_fails_saying(
+        &report,
+        &[
+            "1 task leaked",
+            &format!("awaiting tokio::time::sleep::Sleep ({THIS_FILE}:{await_line})"),
+        ],
+    );
+}

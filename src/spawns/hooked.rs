@@ -206,6 +206,7 @@ impl SpawnLog {
                 name: spans.names.get(&number(task.id)).cloned(),
                 spawned_by: task.by,
                 spawned_by_at: task.by_at,
+                waiting_on: None,
             })
             .collect();
         drop(spans);

@@ -16,6 +16,34 @@ pub(crate) use names::LentSubscriber;
 #[cfg(tokio_unstable)]
 pub use names::{TASK_NAMES_VARIABLE, TaskNames};
 
+// The conditions under which tokio itself offers task dumps.
+#[cfg(all(
+    tokio_unstable,
+    feature = "taskdump",
+    target_os = "linux",
+    any(
+        target_arch = "aarch64",
+        target_arch = "x86",
+        target_arch = "x86_64",
+        target_arch = "s390x"
+    )
+))]
+mod dump;
+#[cfg(not(all(
+    tokio_unstable,
+    feature = "taskdump",
+    target_os = "linux",
+    any(
+        target_arch = "aarch64",
+        target_arch = "x86",
+        target_arch = "x86_64",
+        target_arch = "s390x"
+    )
+)))]
+#[path = "no_dump.rs"]
+mod dump;
+pub(crate) use dump::waiting_points;
+
 #[cfg(not(tokio_unstable))]
 mod stand_in;
 #[cfg(not(tokio_unstable))]
@@ -70,6 +98,9 @@ pub struct LeakedTask {
     pub spawned_by: Option<tokio::task::Id>,
     /// Where that task was spawned, when the run knew it.
     pub spawned_by_at: Option<&'static Location<'static>>,
+    /// What it waits on and where in the user's code, like
+    /// `tokio::time::sleep::Sleep (tests/ws.rs:48)`; needs the `taskdump` feature (Linux).
+    pub waiting_on: Option<String>,
 }
 
 /// `spawn_blocking` work still running when its test's runtime shut down.
