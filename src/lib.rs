@@ -60,6 +60,9 @@
 //!   test's own `allow_leaks` replaces it. See [`Check::allow_leaks`].
 //! * `LEAKCHECK_TASK_NAMES=1`: in a `--cfg tokio_unstable` build, record task names and the
 //!   spawn sites of `spawn_blocking` work (about 2.5x slower on a test spawning 100,000 tasks).
+//! * `LEAKCHECK_CONSOLE=1`: with the `console` feature and `--cfg tokio_unstable`, serve
+//!   tokio-console from the test process (bind address from `TOKIO_CONSOLE_BIND`), so it can
+//!   attach to a hung test. Other builds print why it stays off.
 //!
 //! # Builds
 //!
@@ -73,6 +76,7 @@
 
 mod allow;
 mod check;
+mod console;
 mod fixture;
 mod outcome;
 mod panics;
@@ -88,6 +92,7 @@ pub use allow::allow_leak;
 pub use check::{
     ALLOW_LEAKS_VARIABLE, Check, DEFAULT_SETTLE, DEFAULT_TEARDOWN_TIMEOUT, DEFAULT_TIMEOUT, Flavor,
 };
+pub use console::CONSOLE_VARIABLE;
 pub use fixture::{AsyncFixture, BoxError, FixtureSet};
 pub use leakcheck_macros::leak_checked_test;
 /// The same attribute as [`leak_checked_test`], under the name rstest looks for: rstest treats

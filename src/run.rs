@@ -20,6 +20,7 @@ use tokio::task::Id as TaskId;
 
 use crate::allow::AllowRule;
 use crate::check::{Check, Flavor};
+use crate::console;
 use crate::fixture::FixtureSet;
 use crate::outcome::TestOutcome;
 use crate::panics::{self, PanicPayload};
@@ -108,6 +109,7 @@ pub(crate) fn execute(check: Check, test: &mut dyn ErasedTest) -> Report {
         return harness_failure(check, problem);
     }
     panics::install_task_panic_hook();
+    console::serve_if_asked();
     if let Err(error) = wallclock::start() {
         return harness_failure(check, error.to_string());
     }

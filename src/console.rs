@@ -1,0 +1,54 @@
+//! tokio-console for a hung test: with `LEAKCHECK_CONSOLE=1`, the test process serves it.
+//!
+//! Set up once per process, on the first leak-checked run, before that run's runtime exists,
+//! so every test runtime of the process is visible. (A `ctor` constructor would run earlier
+//! still, but needs `unsafe` link-section attributes, which this crate forbids; the first run
+//! is early enough.) It needs the cargo feature `console` and `--cfg tokio_unstable`; without
+//! them it says so instead of failing.
+
+use std::sync::Once;
+
+/// The variable that turns tokio-console on.
+pub const CONSOLE_VARIABLE: &str = "LEAKCHECK_CONSOLE";
+
+pub(crate) fn serve_if_asked() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| match std::env::var(CONSOLE_VARIABLE).as_deref() {
+        Ok("1" | "true") => serve(),
+        Ok("" | "0" | "false") | Err(_) => {}
+        Ok(other) => eprintln!(
+            "leakcheck: {CONSOLE_VARIABLE}={other:?} is neither 1 nor 0; tokio-console stays off"
+        ),
+    });
+}
+
+#[cfg(all(feature = "console", tokio_unstable))]
+fn serve() {
+    use tracing_subscriber::layer::SubscriberExt;
+
+    let console = console_subscriber::ConsoleLayer::builder()
+        .with_default_env()
+        .spawn();
+    // The console and the task names share one subscriber; it is global, as the console's
+    // aggregator needs every runtime thread's spans.
+    let subscriber = tracing_subscriber::registry()
+        .with(console)
+        .with(crate::spawns::TaskNames);
+    match tracing::subscriber::set_global_default(subscriber) {
+        Ok(()) => eprintln!(
+            "leakcheck: serving tokio-console (TOKIO_CONSOLE_BIND, default 127.0.0.1:6669); attach with `tokio-console`"
+        ),
+        Err(_) => eprintln!(
+            "leakcheck: {CONSOLE_VARIABLE}=1, but the process already has a global tracing subscriber; \
+             add console_subscriber::ConsoleLayer to it"
+        ),
+    }
+}
+
+#[cfg(not(all(feature = "console", tokio_unstable)))]
+fn serve() {
+    eprintln!(
+        "leakcheck: {CONSOLE_VARIABLE}=1 needs leakcheck's `console` feature and a build with \
+         RUSTFLAGS=\"--cfg tokio_unstable\"; tokio-console stays off"
+    );
+}
