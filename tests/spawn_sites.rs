@@ -237,6 +237,38 @@ fn a_path_rule_allows_the_leaks_spawned_under_it() {
 
 #[cfg(tokio_unstable)]
 #[test]
+fn a_crate_rule_allows_the_leaks_of_that_dependency_only() {
+    let report = leaky_check("reaper_allowed", Flavor::CurrentThread)
+        .allow_leaks(["spawner"])
+        .run(|| async {
+            spawner::start_reaper();
+        });
+    assert_passes(&report);
+    assert!(report.warnings().is_empty(), "{report}");
+
+    let report = leaky_check("reaper_and_own_leak", Flavor::CurrentThread)
+        .allow_leaks(["spawner"])
+        .run(|| async {
+            spawner::start_reaper();
+            tokio::spawn(pending::<()>());
+        });
+    assert_fails_saying(&report, &["1 task leaked", THIS_FILE]);
+    assert!(!report.to_string().contains("spawner-0.1.0"), "{report}");
+
+    let report = leaky_check("reaper_not_allowed", Flavor::CurrentThread).run(|| async {
+        spawner::start_reaper();
+    });
+    assert_fails_saying(
+        &report,
+        &[
+            "1 task leaked",
+            "spawned at tests/support/spawner-0.1.0/src/lib.rs:",
+        ],
+    );
+}
+
+#[cfg(tokio_unstable)]
+#[test]
 fn a_rule_that_matched_nothing_is_a_warning() {
     let report = leaky_check("stale_rule", Flavor::CurrentThread)
         .allow_leaks(["bb8", "src/metrics.rs"])
