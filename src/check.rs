@@ -1,6 +1,7 @@
 //! The run of one leak-checked test, from building its runtime to the verdict.
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::allow::AllowRule;
@@ -8,6 +9,7 @@ use crate::fixture::FixtureSet;
 use crate::outcome::TestOutcome;
 use crate::report::Report;
 use crate::run::{self, TypedTest};
+use crate::settings::{self, Mode};
 
 /// The limit for a test body, and for each fixture's setup, unless the test sets `timeout`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -58,10 +60,22 @@ pub struct Check {
     pub(crate) flavor: Flavor,
     pub(crate) worker_threads: Option<usize>,
     pub(crate) start_paused: bool,
+    // Set by the test itself; `None` falls back to the environment, then to the default.
+    timeout: Option<Duration>,
+    teardown_timeout: Option<Duration>,
+    settle: Option<Duration>,
+    allow_rules: Option<Vec<AllowRule>>,
+    mode: Option<Mode>,
+}
+
+/// A [`Check`]'s settings once the environment has filled in what the test left open.
+pub(crate) struct Resolved {
     pub(crate) timeout: Duration,
     pub(crate) teardown_timeout: Duration,
     pub(crate) settle: Duration,
     pub(crate) allow_rules: Vec<AllowRule>,
+    pub(crate) mode: Mode,
+    pub(crate) report: Option<PathBuf>,
 }
 
 impl Check {
@@ -72,10 +86,11 @@ impl Check {
             flavor: Flavor::default(),
             worker_threads: None,
             start_paused: false,
-            timeout: DEFAULT_TIMEOUT,
-            teardown_timeout: DEFAULT_TEARDOWN_TIMEOUT,
-            settle: DEFAULT_SETTLE,
-            allow_rules: allow_rules_from_environment(),
+            timeout: None,
+            teardown_timeout: None,
+            settle: None,
+            allow_rules: None,
+            mode: None,
         }
     }
 
@@ -100,20 +115,20 @@ impl Check {
 
     /// Real-time limit for the test body, and for each fixture's setup. Default: 60 s.
     pub fn timeout(mut self, limit: Duration) -> Self {
-        self.timeout = limit;
+        self.timeout = Some(limit);
         self
     }
 
     /// Real-time limit for each teardown step. Default: 5 s.
     pub fn teardown_timeout(mut self, limit: Duration) -> Self {
-        self.teardown_timeout = limit;
+        self.teardown_timeout = Some(limit);
         self
     }
 
     /// How long leftover tasks get to finish after teardown before they count as leaked.
     /// Default: 250 ms. A run with nothing left over does not wait.
     pub fn settle(mut self, window: Duration) -> Self {
-        self.settle = window;
+        self.settle = Some(window);
         self
     }
 
@@ -131,11 +146,43 @@ impl Check {
         I: IntoIterator,
         I::Item: AsRef<str>,
     {
-        self.allow_rules = rules
-            .into_iter()
-            .map(|rule| AllowRule::parse(rule.as_ref()))
-            .collect();
+        self.allow_rules = Some(
+            rules
+                .into_iter()
+                .map(|rule| AllowRule::parse(rule.as_ref()))
+                .collect(),
+        );
         self
+    }
+
+    /// What to do with what the run finds: fail the test (the default), report it and pass, or
+    /// skip leak detection. Replaces the default from `LEAKCHECK`.
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = Some(mode);
+        self
+    }
+
+    /// Fills in what the test left open from the environment, then the defaults.
+    pub(crate) fn resolve(&self) -> Result<Resolved, String> {
+        let environment = settings::environment().as_ref().map_err(Clone::clone)?;
+        Ok(Resolved {
+            timeout: self
+                .timeout
+                .or(environment.timeout)
+                .unwrap_or(DEFAULT_TIMEOUT),
+            teardown_timeout: self
+                .teardown_timeout
+                .or(environment.teardown_timeout)
+                .unwrap_or(DEFAULT_TEARDOWN_TIMEOUT),
+            settle: self.settle.or(environment.settle).unwrap_or(DEFAULT_SETTLE),
+            allow_rules: self
+                .allow_rules
+                .clone()
+                .or_else(|| environment.allow_leaks.clone())
+                .unwrap_or_default(),
+            mode: self.mode.or(environment.mode).unwrap_or_default(),
+            report: environment.report.clone(),
+        })
     }
 
     /// Runs a test body that takes no fixtures.
@@ -199,22 +246,6 @@ impl Check {
         }
         None
     }
-}
-
-/// The variable holding the crate-wide default of [`Check::allow_leaks`]: entries separated
-/// by commas.
-pub const ALLOW_LEAKS_VARIABLE: &str = "LEAKCHECK_ALLOW_LEAKS";
-
-fn allow_rules_from_environment() -> Vec<AllowRule> {
-    std::env::var(ALLOW_LEAKS_VARIABLE)
-        .map(|rules| {
-            rules
-                .split(',')
-                .filter(|rule| !rule.trim().is_empty())
-                .map(AllowRule::parse)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 impl std::fmt::Display for Flavor {

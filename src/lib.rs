@@ -78,20 +78,20 @@ mod allow;
 mod check;
 mod console;
 mod fixture;
+mod jsonl;
 mod outcome;
 mod panics;
 mod registry;
 mod report;
 mod run;
+mod settings;
 mod spawns;
 mod steps;
 mod teardown;
 mod wallclock;
 
 pub use allow::allow_leak;
-pub use check::{
-    ALLOW_LEAKS_VARIABLE, Check, DEFAULT_SETTLE, DEFAULT_TEARDOWN_TIMEOUT, DEFAULT_TIMEOUT, Flavor,
-};
+pub use check::{Check, DEFAULT_SETTLE, DEFAULT_TEARDOWN_TIMEOUT, DEFAULT_TIMEOUT, Flavor};
 pub use console::CONSOLE_VARIABLE;
 pub use fixture::{AsyncFixture, BoxError, FixtureSet};
 pub use leakcheck_macros::leak_checked_test;
@@ -99,7 +99,11 @@ pub use leakcheck_macros::leak_checked_test;
 /// an attribute whose last path segment is `test` as the test attribute of each case.
 pub use leakcheck_macros::leak_checked_test as test;
 pub use outcome::TestOutcome;
-pub use report::{Finding, Problem, Report, TeardownStep};
+pub use report::{Finding, Problem, Report, TeardownRecord, TeardownStep};
+pub use settings::{
+    ALLOW_LEAKS_VARIABLE, MODE_VARIABLE, Mode, REPORT_VARIABLE, SETTLE_VARIABLE,
+    TEARDOWN_TIMEOUT_VARIABLE, TIMEOUT_VARIABLE,
+};
 pub use spawns::{LeakedBlockingTask, LeakedTask};
 #[cfg(tokio_unstable)]
 #[cfg_attr(docsrs, doc(cfg(tokio_unstable)))]

@@ -19,13 +19,15 @@ use tokio::runtime::{Builder, Handle, LocalOptions, LocalRuntime, Runtime};
 use tokio::task::Id as TaskId;
 
 use crate::allow::AllowRule;
-use crate::check::{Check, Flavor};
+use crate::check::{Check, Flavor, Resolved};
 use crate::console;
 use crate::fixture::FixtureSet;
+use crate::jsonl;
 use crate::outcome::TestOutcome;
 use crate::panics::{self, PanicPayload};
 use crate::registry::{self, RunState};
-use crate::report::{Finding, Report};
+use crate::report::{Finding, Report, TeardownRecord};
+use crate::settings::Mode;
 use crate::spawns::{self, KNOWS_SPAWN_SITES, LeakedTask, LentSubscriber, SpawnLog};
 use crate::steps::Steps;
 use crate::wallclock::{self, Bounded};
@@ -105,6 +107,19 @@ where
 
 /// Runs `test` as `check` says: the whole of a leak-checked run.
 pub(crate) fn execute(check: Check, test: &mut dyn ErasedTest) -> Report {
+    let started = Instant::now();
+    let settings = match check.resolve() {
+        Ok(settings) => settings,
+        Err(problem) => return harness_failure(&check, problem),
+    };
+    let report = run_resolved(&check, &settings, test).with_duration(started.elapsed());
+    match &settings.report {
+        Some(path) => jsonl::append(path, report),
+        None => report,
+    }
+}
+
+fn run_resolved(check: &Check, settings: &Resolved, test: &mut dyn ErasedTest) -> Report {
     if let Some(problem) = check.misconfiguration() {
         return harness_failure(check, problem);
     }
@@ -117,7 +132,7 @@ pub(crate) fn execute(check: Check, test: &mut dyn ErasedTest) -> Report {
     let _lent = LentSubscriber::lend();
     let busy_threads = Arc::new(AtomicUsize::new(0));
     let run = Arc::new(RunState::new());
-    let runtime = match build_runtime(&check, &busy_threads, run.spawns()) {
+    let runtime = match build_runtime(check, &busy_threads, run.spawns()) {
         Ok(runtime) => runtime,
         Err(error) => {
             return harness_failure(check, format!("could not build the tokio runtime: {error}"));
@@ -128,13 +143,14 @@ pub(crate) fn execute(check: Check, test: &mut dyn ErasedTest) -> Report {
     // catches what escapes it (a panicking `Drop` of a timed-out body, say) so that the
     // runtime still shuts down with a bound instead of waiting in its own `Drop`.
     let driven = catch_unwind(AssertUnwindSafe(|| {
-        runtime.block_on(drive(&check, test, &run))
+        runtime.block_on(drive(settings, test, &run))
     }));
     let Driven {
         mut findings,
         test_panic,
         settle_time,
         warnings,
+        teardowns,
     } = match driven {
         Ok(driven) => driven,
         Err(payload) => Driven {
@@ -144,13 +160,15 @@ pub(crate) fn execute(check: Check, test: &mut dyn ErasedTest) -> Report {
             test_panic: Some(payload),
             settle_time: Duration::ZERO,
             warnings: Vec::new(),
+            teardowns: Vec::new(),
         },
     };
 
-    let grace = check.settle.max(MIN_BLOCKING_GRACE);
+    let grace = settings.settle.max(MIN_BLOCKING_GRACE);
     runtime.shutdown(grace);
     let still_busy = busy_threads.load(Ordering::SeqCst);
-    if still_busy > 0 {
+    let detecting = settings.mode != Mode::Off;
+    if still_busy > 0 && detecting {
         findings.push(Finding::BlockingTasksLeaked {
             count: still_busy,
             grace,
@@ -158,14 +176,21 @@ pub(crate) fn execute(check: Check, test: &mut dyn ErasedTest) -> Report {
         });
     }
     drop(registration);
-    findings.extend(run.take_findings());
-    Report::new(check.test, findings, test_panic)
+    findings.extend(
+        run.take_findings()
+            .into_iter()
+            .filter(|finding| detecting || !finding.is_leak()),
+    );
+    Report::new(check.test.clone(), findings, test_panic)
         .with_settle_time(settle_time)
         .with_warnings(warnings)
+        .with_mode(settings.mode)
+        .with_teardowns(teardowns)
 }
 
-fn harness_failure(check: Check, message: String) -> Report {
-    Report::new(check.test, vec![Finding::Harness { message }], None)
+fn harness_failure(check: &Check, message: String) -> Report {
+    // A harness failure fails in every mode: nothing was checked.
+    Report::new(check.test.clone(), vec![Finding::Harness { message }], None)
 }
 
 fn build_runtime(
@@ -203,18 +228,18 @@ fn build_runtime(
 }
 
 /// Steps 2 to 5 of a run: setup, body, teardown, settle.
-async fn drive(check: &Check, test: &mut dyn ErasedTest, run: &RunState) -> Driven {
+async fn drive(settings: &Resolved, test: &mut dyn ErasedTest, run: &RunState) -> Driven {
     let spawns = run.spawns();
     let leftovers = Leftovers {
         baseline: Handle::current().metrics().num_alive_tasks(),
         run,
         spawns,
-        rules: &check.allow_rules,
+        rules: &settings.allow_rules,
     };
-    let mut steps = Steps::new(run, check.timeout, check.teardown_timeout);
+    let mut steps = Steps::new(run, settings.timeout, settings.teardown_timeout);
     let mut test_panic = None;
     if test.setup(&mut steps).await {
-        match wallclock::within(check.timeout, test.body()).await {
+        match wallclock::within(settings.timeout, test.body()).await {
             Bounded::Completed(None) => {}
             Bounded::Completed(Some(error)) => {
                 steps.findings.push(Finding::TestFailed { error });
@@ -227,7 +252,7 @@ async fn drive(check: &Check, test: &mut dyn ErasedTest, run: &RunState) -> Driv
             }
             Bounded::TimedOut => {
                 steps.findings.push(Finding::TestTimedOut {
-                    after: check.timeout,
+                    after: settings.timeout,
                 });
             }
         }
@@ -238,7 +263,16 @@ async fn drive(check: &Check, test: &mut dyn ErasedTest, run: &RunState) -> Driv
     steps.run_hooks().await;
     run.close_hooks();
 
-    let (leaked, settle_time) = settle(&leftovers, check.settle).await;
+    if settings.mode == Mode::Off {
+        return Driven {
+            findings: steps.findings,
+            test_panic,
+            settle_time: Duration::ZERO,
+            warnings: Vec::new(),
+            teardowns: steps.teardowns,
+        };
+    }
+    let (leaked, settle_time) = settle(&leftovers, settings.settle).await;
     let mut findings = steps.findings;
     if leaked > 0 {
         let allowed = leftovers.allowed();
@@ -254,7 +288,7 @@ async fn drive(check: &Check, test: &mut dyn ErasedTest, run: &RunState) -> Driv
         }
         findings.push(Finding::TasksLeaked {
             count: leaked,
-            settle: check.settle,
+            settle: settings.settle,
             tasks,
         });
     }
@@ -264,6 +298,7 @@ async fn drive(check: &Check, test: &mut dyn ErasedTest, run: &RunState) -> Driv
         test_panic,
         settle_time,
         warnings,
+        teardowns: steps.teardowns,
     }
 }
 
@@ -335,6 +370,7 @@ struct Driven {
     test_panic: Option<PanicPayload>,
     settle_time: Duration,
     warnings: Vec<String>,
+    teardowns: Vec<TeardownRecord>,
 }
 
 /// Waits until no task is left beyond the baseline (but those allowed), or until `window` has

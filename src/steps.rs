@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use crate::fixture::{AsyncFixture, BoxError, short_type_name};
 use crate::panics;
 use crate::registry::RunState;
-use crate::report::{Finding, Problem, TeardownStep};
+use crate::report::{Finding, Problem, TeardownRecord, TeardownStep};
 use crate::wallclock::{Bounded, within, within_deadline};
 
 /// Runs the steps of one test and keeps what went wrong.
@@ -15,6 +15,7 @@ pub struct Steps<'run> {
     setup_timeout: Duration,
     teardown_timeout: Duration,
     pub(crate) findings: Vec<Finding>,
+    pub(crate) teardowns: Vec<TeardownRecord>,
 }
 
 /// An error with its chain of causes, `outer: inner: root`, as one line.
@@ -40,6 +41,7 @@ impl<'run> Steps<'run> {
             setup_timeout,
             teardown_timeout,
             findings: Vec::new(),
+            teardowns: Vec::new(),
         }
     }
 
@@ -83,16 +85,24 @@ impl<'run> Steps<'run> {
         step: TeardownStep,
         cleanup: impl Future<Output = Option<String>>,
     ) {
-        let deadline = Instant::now() + self.teardown_timeout;
+        let started = Instant::now();
+        let deadline = started + self.teardown_timeout;
         self.run.set_teardown_deadline(Some(deadline));
         let outcome = within_deadline(deadline, cleanup).await;
         self.run.set_teardown_deadline(None);
         let problem = match outcome {
-            Bounded::Completed(None) => return,
-            Bounded::Completed(Some(error)) => Problem::Failed(error),
-            Bounded::Panicked(payload) => Problem::Panicked(panics::message(&*payload)),
-            Bounded::TimedOut => Problem::TimedOut(self.teardown_timeout),
+            Bounded::Completed(None) => None,
+            Bounded::Completed(Some(error)) => Some(Problem::Failed(error)),
+            Bounded::Panicked(payload) => Some(Problem::Panicked(panics::message(&*payload))),
+            Bounded::TimedOut => Some(Problem::TimedOut(self.teardown_timeout)),
         };
-        self.findings.push(Finding::Teardown { step, problem });
+        self.teardowns.push(TeardownRecord {
+            step: step.clone(),
+            took: started.elapsed(),
+            problem: problem.clone(),
+        });
+        if let Some(problem) = problem {
+            self.findings.push(Finding::Teardown { step, problem });
+        }
     }
 }

@@ -194,21 +194,21 @@ impl Options {
     fn check_combinations(&self) -> Result<()> {
         let flavor = self.flavor.map(|(flavor, _)| flavor);
         let mut errors = Errors::default();
-        if let Some((_, span)) = self.worker_threads {
-            if flavor != Some(Flavor::MultiThread) {
-                errors.push(Error::new(
-                    span,
-                    "`worker_threads` needs `flavor = \"multi_thread\"`; add it, or remove `worker_threads`",
-                ));
-            }
+        if let Some((_, span)) = self.worker_threads
+            && flavor != Some(Flavor::MultiThread)
+        {
+            errors.push(Error::new(
+                span,
+                "`worker_threads` needs `flavor = \"multi_thread\"`; add it, or remove `worker_threads`",
+            ));
         }
-        if let Some((true, span)) = self.start_paused {
-            if flavor == Some(Flavor::MultiThread) {
-                errors.push(Error::new(
-                    span,
-                    "`start_paused` needs a single-threaded runtime: use `flavor = \"current_thread\"` or `flavor = \"local\"`",
-                ));
-            }
+        if let Some((true, span)) = self.start_paused
+            && flavor == Some(Flavor::MultiThread)
+        {
+            errors.push(Error::new(
+                span,
+                "`start_paused` needs a single-threaded runtime: use `flavor = \"current_thread\"` or `flavor = \"local\"`",
+            ));
         }
         errors.finish(())
     }

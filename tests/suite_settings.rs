@@ -1,0 +1,245 @@
+//! Settings from the environment and the machine-readable report. The environment is read
+//! once per process, so each case runs this binary again as a child with the variables set,
+//! filtered to one of the ignored tests below, and reads what it printed or wrote.
+
+mod common;
+
+use std::future::pending;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use common::{ChildRun, run_self};
+use leakcheck::leak_checked_test;
+
+#[leak_checked_test]
+#[ignore = "run as a child by suite_settings.rs"]
+async fn child_leaks_one_task() {
+    tokio::spawn(pending::<()>());
+}
+
+#[leak_checked_test]
+#[ignore = "run as a child by suite_settings.rs"]
+async fn child_hangs() {
+    pending::<()>().await;
+}
+
+#[leak_checked_test(timeout = "300ms")]
+#[ignore = "run as a child by suite_settings.rs"]
+async fn child_hangs_with_its_own_timeout() {
+    pending::<()>().await;
+}
+
+#[leak_checked_test]
+#[ignore = "run as a child by suite_settings.rs"]
+async fn child_is_clean() {
+    tokio::spawn(async {}).await.expect("the task completes");
+}
+
+#[leak_checked_test]
+#[ignore = "run as a child by suite_settings.rs"]
+async fn child_panics() {
+    panic!("the order book is empty");
+}
+
+fn child(test: &str, environment: &[(&str, &str)]) -> ChildRun {
+    run_self(&["--ignored", "--exact", test, "--nocapture"], environment)
+}
+
+fn assert_said(run: &ChildRun, words: &[&str]) {
+    for word in words {
+        assert!(
+            run.output.contains(word),
+            "missing {word:?} in:\n{}",
+            run.output
+        );
+    }
+}
+
+#[test]
+fn warn_reports_leaks_and_passes() {
+    let run = child(
+        "child_leaks_one_task",
+        &[("LEAKCHECK", "warn"), ("LEAKCHECK_SETTLE", "20ms")],
+    );
+    assert!(run.success, "{}", run.output);
+    assert_said(
+        &run,
+        &[
+            "leakcheck: `suite_settings::child_leaks_one_task` passed with leaks reported (LEAKCHECK=warn)",
+            "1 task leaked (still alive 20ms after the test and its teardown)",
+        ],
+    );
+}
+
+#[test]
+fn warn_still_fails_a_test_that_fails_by_itself() {
+    let run = child("child_panics", &[("LEAKCHECK", "warn")]);
+    assert!(!run.success, "{}", run.output);
+    assert_said(&run, &["the order book is empty"]);
+}
+
+#[test]
+fn off_skips_leak_detection_and_keeps_the_test() {
+    let run = child("child_leaks_one_task", &[("LEAKCHECK", "off")]);
+    assert!(run.success, "{}", run.output);
+    assert!(!run.output.contains("task leaked"), "{}", run.output);
+    let run = child("child_panics", &[("LEAKCHECK", "off")]);
+    assert!(!run.success, "{}", run.output);
+}
+
+#[test]
+fn durations_come_from_the_environment_unless_the_test_sets_its_own() {
+    let run = child("child_hangs", &[("LEAKCHECK_TIMEOUT", "200ms")]);
+    assert!(!run.success, "{}", run.output);
+    assert_said(&run, &["the test timed out after 200ms"]);
+
+    let run = child(
+        "child_hangs_with_its_own_timeout",
+        &[("LEAKCHECK_TIMEOUT", "1h")],
+    );
+    assert!(!run.success, "{}", run.output);
+    assert_said(&run, &["the test timed out after 300ms"]);
+
+    let run = child("child_leaks_one_task", &[("LEAKCHECK_SETTLE", "30ms")]);
+    assert!(!run.success, "{}", run.output);
+    assert_said(&run, &["1 task leaked (still alive 30ms after"]);
+}
+
+#[test]
+fn a_bad_value_fails_the_test_naming_the_variable() {
+    let run = child(
+        "child_is_clean",
+        &[("LEAKCHECK", "loud"), ("LEAKCHECK_SETTLE", "fast")],
+    );
+    assert!(!run.success, "{}", run.output);
+    assert_said(
+        &run,
+        &[
+            "LEAKCHECK=\"loud\" is not a mode: write fail, warn or off",
+            "LEAKCHECK_SETTLE=\"fast\" is not a duration: write a whole number and a unit",
+        ],
+    );
+}
+
+#[test]
+fn empty_values_count_as_unset() {
+    let run = child(
+        "child_is_clean",
+        &[("LEAKCHECK", ""), ("LEAKCHECK_TIMEOUT", "")],
+    );
+    assert!(run.success, "{}", run.output);
+}
+
+fn report_file(name: &str) -> PathBuf {
+    let directory = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let path = directory.join(format!("{name}-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+fn lines(path: &PathBuf) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(path).expect("the report file exists");
+    text.lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|error| panic!("{error}: {line}")))
+        .collect()
+}
+
+#[test]
+fn the_report_file_gets_one_line_per_test() {
+    let path = report_file("one-line-per-test");
+    let report = path.to_str().expect("a UTF-8 path");
+    let environment = [("LEAKCHECK_REPORT", report), ("LEAKCHECK_SETTLE", "20ms")];
+    assert!(!child("child_leaks_one_task", &environment).success);
+    assert!(child("child_is_clean", &environment).success);
+    let lines = lines(&path);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let leaky = &lines[0];
+    assert_eq!(leaky["test"], "suite_settings::child_leaks_one_task");
+    assert_eq!(leaky["outcome"], "failed");
+    assert_eq!(leaky["leaked_tasks"], 1);
+    assert_eq!(
+        leaky["settle_ms"].as_f64().map(|ms| ms >= 20.0),
+        Some(true),
+        "{leaky}"
+    );
+    let clean = &lines[1];
+    assert_eq!(clean["outcome"], "passed");
+    assert_eq!(clean["leaked_tasks"], 0);
+    assert_eq!(clean["settle_ms"], 0.0);
+    assert!(clean["duration_ms"].as_f64().is_some(), "{clean}");
+}
+
+/// 200 tests in four groups, ten of each fifty leaky, for the shared-file test below.
+macro_rules! ten_stamped {
+    ($leaks:expr) => {
+        ten_stamped!(@each $leaks; t0 t1 t2 t3 t4 t5 t6 t7 t8 t9);
+    };
+    (@each $leaks:expr; $($name:ident)*) => {
+        $(
+            #[leak_checked_test]
+            #[ignore = "run as a child by many_processes_share_one_report_file"]
+            async fn $name() {
+                if $leaks {
+                    tokio::spawn(std::future::pending::<()>());
+                }
+            }
+        )*
+    };
+}
+
+macro_rules! fifty_stamped {
+    ($($group:ident)*) => {
+        $(mod $group {
+            use leakcheck::leak_checked_test;
+            mod clean_a { use super::*; ten_stamped!(false); }
+            mod clean_b { use super::*; ten_stamped!(false); }
+            mod clean_c { use super::*; ten_stamped!(false); }
+            mod clean_d { use super::*; ten_stamped!(false); }
+            mod leaky { use super::*; ten_stamped!(true); }
+        })*
+    };
+}
+
+fifty_stamped!(group_0 group_1 group_2 group_3);
+
+#[test]
+fn many_processes_share_one_report_file() {
+    let path = report_file("shared");
+    let exe = std::env::current_exe().expect("the test binary knows its path");
+    let children: Vec<_> = (0..4)
+        .map(|group| {
+            Command::new(&exe)
+                .args(["--ignored", &format!("group_{group}::"), "--test-threads=4"])
+                .env("LEAKCHECK_REPORT", &path)
+                .env("LEAKCHECK_SETTLE", "10ms")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("a child starts")
+        })
+        .collect();
+    for mut child in children {
+        // The leaky tests fail their process; only the file matters here.
+        let _ = child.wait().expect("a child ends");
+    }
+    let lines = lines(&path);
+    assert_eq!(lines.len(), 200, "one line per test");
+    let mut tests: Vec<&str> = lines
+        .iter()
+        .map(|line| line["test"].as_str().expect("every line names its test"))
+        .collect();
+    tests.sort_unstable();
+    tests.dedup();
+    assert_eq!(tests.len(), 200, "no test written twice");
+    let leaky = lines
+        .iter()
+        .filter(|line| line["leaked_tasks"] == 1)
+        .count();
+    assert_eq!(leaky, 40);
+    assert!(
+        lines
+            .iter()
+            .all(|line| (line["outcome"] == "failed") == (line["leaked_tasks"] == 1)),
+        "outcomes follow the leaks"
+    );
+}
