@@ -8,7 +8,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::runtime::Id as RuntimeId;
 use tokio::task::{AbortHandle, Id as TaskId};
@@ -28,6 +28,7 @@ pub(crate) struct RunState {
     hooks: Mutex<Option<Vec<Hook>>>,
     teardown_deadline: Mutex<Option<Instant>>,
     panics_in_flight: AtomicUsize,
+    last_panic_hook_done: Mutex<Option<Instant>>,
     allowed: Mutex<Vec<AbortHandle>>,
     spawns: SpawnLog,
 }
@@ -37,6 +38,7 @@ pub(crate) struct PanicInFlight<'run>(&'run RunState);
 
 impl Drop for PanicInFlight<'_> {
     fn drop(&mut self) {
+        *lock(&self.0.last_panic_hook_done) = Some(Instant::now());
         self.0.panics_in_flight.fetch_sub(1, Ordering::SeqCst);
     }
 }
@@ -53,6 +55,7 @@ impl RunState {
             hooks: Mutex::new(Some(Vec::new())),
             teardown_deadline: Mutex::new(None),
             panics_in_flight: AtomicUsize::new(0),
+            last_panic_hook_done: Mutex::new(None),
             allowed: Mutex::new(Vec::new()),
             spawns: SpawnLog::new(),
         }
@@ -67,9 +70,11 @@ impl RunState {
         PanicInFlight(self)
     }
 
-    /// Whether a task of the run is between its panic and the end of the panic hooks.
-    pub(crate) fn task_panicking(&self) -> bool {
+    /// Whether a task of the run is between its panic and the end of the panic hooks, or
+    /// left them less than `unwinding` ago and may still be unwinding.
+    pub(crate) fn task_panicking(&self, unwinding: Duration) -> bool {
         self.panics_in_flight.load(Ordering::SeqCst) > 0
+            || lock(&self.last_panic_hook_done).is_some_and(|done| done.elapsed() < unwinding)
     }
 
     /// What the run knows of its tasks' spawn sites and names.

@@ -46,6 +46,9 @@ const SETTLE_MAX_PAUSE: Duration = Duration::from_millis(5);
 /// A task whose panic hook is still printing (a backtrace can take a second to symbolise) is
 /// waited for past `settle`, up to this much longer, so it is not reported as a leak too.
 const PANIC_HOOK_ALLOWANCE: Duration = Duration::from_secs(10);
+/// After its panic hooks, a task still unwinds and ends; until this long after them it is
+/// given the benefit of the doubt.
+const PANIC_UNWIND_GRACE: Duration = Duration::from_millis(250);
 
 type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
@@ -388,7 +391,8 @@ async fn settle(leftovers: &Leftovers<'_>, window: Duration) -> (usize, Duration
     loop {
         let left = leftovers.count();
         let now = Instant::now();
-        let waiting_for_a_panic_hook = leftovers.run.task_panicking() && now < last_resort;
+        let waiting_for_a_panic_hook =
+            leftovers.run.task_panicking(PANIC_UNWIND_GRACE) && now < last_resort;
         if left == 0 || (now >= deadline && !waiting_for_a_panic_hook) {
             return (left, now - started);
         }

@@ -7,6 +7,7 @@
 //!
 //! Several files (one for each CI machine of a partitioned run) are merged.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use leakcheck_report::{Summary, html, text};
@@ -42,13 +43,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    print!("{}", text(&summary));
+    // Written, not printed: a reader that stops early (`| head`) is no reason to panic.
+    let _ = std::io::stdout().write_all(text(&summary).as_bytes());
     if let Some(path) = html_out {
         if let Err(error) = std::fs::write(&path, html(&summary)) {
             eprintln!("leakcheck-report: cannot write {path}: {error}");
             return ExitCode::FAILURE;
         }
-        println!("\nHTML summary written to {path}");
+        let _ = writeln!(std::io::stdout(), "\nHTML summary written to {path}");
     }
     ExitCode::SUCCESS
 }
