@@ -56,6 +56,17 @@
 
 //! # Settings from the environment
 //!
+//! Read once per process. An empty variable counts as unset; a value that does not parse fails
+//! every leak-checked test with a message naming the variable and what it accepts. A value the
+//! test sets itself (attribute or [`Check`]) wins.
+//!
+//! * `LEAKCHECK=fail|warn|off`: `warn` reports leaks and detached panics without failing the
+//!   test; `off` skips looking for them. The test's own failures, and its fixtures' setup and
+//!   teardown, fail it in every mode. See [`Mode`].
+//! * `LEAKCHECK_SETTLE`, `LEAKCHECK_TIMEOUT`, `LEAKCHECK_TEARDOWN_TIMEOUT`: the defaults of
+//!   `settle`, `timeout` and `teardown_timeout`, spelled as in the attribute (`300ms`, `5s`).
+//! * `LEAKCHECK_REPORT=path.jsonl`: append one JSON line per test, under a file lock, so many
+//!   test processes can share the file; `leakcheck-report` summarises it.
 //! * `LEAKCHECK_ALLOW_LEAKS`: the default of `allow_leaks`, entries separated by commas; a
 //!   test's own `allow_leaks` replaces it. See [`Check::allow_leaks`].
 //! * `LEAKCHECK_TASK_NAMES=1`: in a `--cfg tokio_unstable` build, record task names and the

@@ -237,10 +237,10 @@ pub fn html(summary: &Summary) -> String {
         let percent = site.tasks as f64 * 100.0 / widest as f64;
         let _ = writeln!(
             bars,
-            "<div class=\"row\"><div class=\"label\">{}</div><div class=\"track\"><div class=\"bar\" style=\"width:{percent:.1}%\"></div></div><div class=\"count\">{} tasks in {} tests</div></div>",
+            "<div class=\"row\"><div class=\"label\">{}</div><div class=\"track\"><div class=\"bar\" style=\"width:{percent:.1}%\"></div></div><div class=\"count\">{} in {}</div></div>",
             escape(&site.site),
-            site.tasks,
-            site.tests
+            counted(site.tasks, "task"),
+            counted(site.tests, "test")
         );
     }
     let mut leakiest = String::new();
@@ -291,6 +291,15 @@ td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 </body></html>
 "#
     )
+}
+
+/// `1 task`, `3 tasks`.
+fn counted(count: u64, thing: &str) -> String {
+    if count == 1 {
+        format!("1 {thing}")
+    } else {
+        format!("{count} {thing}s")
+    }
 }
 
 fn escape(text: &str) -> String {
@@ -374,6 +383,7 @@ mod tests {
             "nothing to fetch"
         );
         assert!(page.contains("src/feed.rs:77:13"));
+        assert!(page.contains(">3 tasks in 2 tests<") && page.contains(">1 task in 1 test<"));
     }
 
     #[test]
