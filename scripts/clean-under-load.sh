@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-25}
-suites=(clean_runs attribute)
+suites=(clean_runs attribute fixtures)
 
 cargo test --no-run "${suites[@]/#/--test=}" 2>/dev/null
 binaries=()

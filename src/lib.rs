@@ -89,6 +89,7 @@ mod allow;
 mod check;
 mod console;
 mod fixture;
+pub mod fixtures;
 mod jsonl;
 mod outcome;
 mod panics;
