@@ -1,0 +1,47 @@
+//! A fixture whose teardown waits for its task without telling it to stop.
+//!
+//! Shared by `examples/hung_teardown.rs` and the tour; each version runs through the `Check` it is
+//! given.
+
+use std::time::Duration;
+
+use leakcheck::{AsyncFixture, BoxError, Check, Report};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// Streams quotes until `stop` is cancelled.
+async fn stream_quotes(stop: CancellationToken) {
+    let mut tick = tokio::time::interval(Duration::from_millis(10));
+    while stop.run_until_cancelled(tick.tick()).await.is_some() {}
+}
+
+/// A feed whose teardown waits for its task, but (in the leaky version) never tells it to
+/// stop first.
+pub struct Feed<const CANCELS: bool> {
+    stop: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+impl<const CANCELS: bool> AsyncFixture for Feed<CANCELS> {
+    async fn setup() -> Result<Self, BoxError> {
+        let stop = CancellationToken::new();
+        let task = tokio::spawn(stream_quotes(stop.clone()));
+        Ok(Feed { stop, task })
+    }
+
+    async fn teardown(self) -> Result<(), BoxError> {
+        if CANCELS {
+            self.stop.cancel();
+        }
+        self.task.await?;
+        Ok(())
+    }
+}
+
+pub fn leaky(check: Check) -> Report {
+    check.run_with(async |_: &mut (Feed<false>,)| {})
+}
+
+pub fn fixed(check: Check) -> Report {
+    check.run_with(async |_: &mut (Feed<true>,)| {})
+}

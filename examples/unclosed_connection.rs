@@ -1,0 +1,22 @@
+//! Unclosed connection: a client that outlives the test: the leaky version, caught, and the fixed one, passing.
+//!
+//! `cargo run --example unclosed_connection`; the tour runs it with the other classic leaks.
+
+#[path = "classic/unclosed_connection.rs"]
+mod scenario;
+#[path = "classic/show.rs"]
+mod show;
+
+fn main() -> std::process::ExitCode {
+    let surprises = show::show(
+        "unclosed_connection",
+        &show::Scenario {
+            title: "Unclosed connection: a client that outlives the test",
+            leaky: scenario::leaky,
+            expected_words: "teardown of fixture `EchoServer` timed out",
+            fixed: scenario::fixed,
+            fix: "shut the client down before the test ends",
+        },
+    );
+    show::verdict(&surprises)
+}
