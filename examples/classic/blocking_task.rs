@@ -21,21 +21,27 @@ fn tail_log(stop: Arc<AtomicBool>) {
 pub static LEAKED_TAILER_STOP: LazyLock<Arc<AtomicBool>> =
     LazyLock::new(|| Arc::new(AtomicBool::new(false)));
 
+/// The leaky version, as a test body.
+pub async fn leaky_test() {
+    // Nothing ever sets the flag during the test.
+    tokio::task::spawn_blocking(|| tail_log(Arc::clone(&LEAKED_TAILER_STOP)));
+}
+
 pub fn leaky(check: Check) -> Report {
-    check.run(|| async {
-        // Nothing ever sets the flag during the test.
-        tokio::task::spawn_blocking(|| tail_log(Arc::clone(&LEAKED_TAILER_STOP)));
-    })
+    check.run(leaky_test)
+}
+
+/// The fixed version, as a test body.
+pub async fn fixed_test() -> Result<(), tokio::task::JoinError> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let tailer = tokio::task::spawn_blocking({
+        let stop = Arc::clone(&stop);
+        move || tail_log(stop)
+    });
+    stop.store(true, Ordering::Relaxed);
+    tailer.await
 }
 
 pub fn fixed(check: Check) -> Report {
-    check.run(|| async {
-        let stop = Arc::new(AtomicBool::new(false));
-        let tailer = tokio::task::spawn_blocking({
-            let stop = Arc::clone(&stop);
-            move || tail_log(stop)
-        });
-        stop.store(true, Ordering::Relaxed);
-        tailer.await
-    })
+    check.run(fixed_test)
 }

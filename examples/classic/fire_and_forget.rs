@@ -18,18 +18,24 @@ async fn publish_prices(stop: CancellationToken) {
     }
 }
 
+/// The leaky version, as a test body.
+pub async fn leaky_test() {
+    // The handle is dropped: nothing stops the publisher when the test ends.
+    tokio::spawn(publish_prices(CancellationToken::new()));
+}
+
 pub fn leaky(check: Check) -> Report {
-    check.run(|| async {
-        // The handle is dropped: nothing stops the publisher when the test ends.
-        tokio::spawn(publish_prices(CancellationToken::new()));
-    })
+    check.run(leaky_test)
+}
+
+/// The fixed version, as a test body.
+pub async fn fixed_test() -> Result<(), tokio::task::JoinError> {
+    let stop = CancellationToken::new();
+    let publisher = tokio::spawn(publish_prices(stop.clone()));
+    stop.cancel();
+    publisher.await
 }
 
 pub fn fixed(check: Check) -> Report {
-    check.run(|| async {
-        let stop = CancellationToken::new();
-        let publisher = tokio::spawn(publish_prices(stop.clone()));
-        stop.cancel();
-        publisher.await
-    })
+    check.run(fixed_test)
 }

@@ -38,10 +38,16 @@ impl<const CANCELS: bool> AsyncFixture for Feed<CANCELS> {
     }
 }
 
+/// The leaky version, as a test body: the fault is in the fixture's teardown.
+pub async fn leaky_test(_feed: &Feed<false>) {}
+
 pub fn leaky(check: Check) -> Report {
-    check.run_with(async |_: &mut (Feed<false>,)| {})
+    check.run_with(async |(feed,): &mut (Feed<false>,)| leaky_test(feed).await)
 }
 
+/// The fixed version, as a test body.
+pub async fn fixed_test(_feed: &Feed<true>) {}
+
 pub fn fixed(check: Check) -> Report {
-    check.run_with(async |_: &mut (Feed<true>,)| {})
+    check.run_with(async |(feed,): &mut (Feed<true>,)| fixed_test(feed).await)
 }

@@ -83,25 +83,31 @@ async fn echo_once(client: &mut TcpStream) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// The leaky version, as a test body.
+pub async fn leaky_test(server: &mut EchoServer) -> Result<(), BoxError> {
+    let mut client = TcpStream::connect(&server.address).await?;
+    echo_once(&mut client).await?;
+    // The client is handed to a task that outlives the test, so it is never closed and
+    // the server's connection task waits for it in teardown.
+    tokio::spawn(async move {
+        let _client = client;
+        pending::<()>().await
+    });
+    Ok(())
+}
+
 pub fn leaky(check: Check) -> Report {
-    check.run_with(async |(server,): &mut (EchoServer,)| {
-        let mut client = TcpStream::connect(&server.address).await?;
-        echo_once(&mut client).await?;
-        // The client is handed to a task that outlives the test, so it is never closed and
-        // the server's connection task waits for it in teardown.
-        tokio::spawn(async move {
-            let _client = client;
-            pending::<()>().await
-        });
-        Ok::<(), BoxError>(())
-    })
+    check.run_with(async |(server,): &mut (EchoServer,)| leaky_test(server).await)
+}
+
+/// The fixed version, as a test body.
+pub async fn fixed_test(server: &mut EchoServer) -> Result<(), BoxError> {
+    let mut client = TcpStream::connect(&server.address).await?;
+    echo_once(&mut client).await?;
+    client.shutdown().await?;
+    Ok(())
 }
 
 pub fn fixed(check: Check) -> Report {
-    check.run_with(async |(server,): &mut (EchoServer,)| {
-        let mut client = TcpStream::connect(&server.address).await?;
-        echo_once(&mut client).await?;
-        client.shutdown().await?;
-        Ok::<(), BoxError>(())
-    })
+    check.run_with(async |(server,): &mut (EchoServer,)| fixed_test(server).await)
 }

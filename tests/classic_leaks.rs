@@ -1,0 +1,92 @@
+//! The classic leaks of the tour, as `#[leak_checked_test]` tests: each fixed version passes,
+//! each leaky one fails with the words of its report (`should_panic(expected = ...)` reads the
+//! report, which is the failing test's panic message).
+
+#[path = "../examples/classic/blocking_task.rs"]
+#[allow(dead_code)] // the examples use the rest
+mod blocking_task;
+#[path = "../examples/classic/detached_panic.rs"]
+#[allow(dead_code)] // the examples use the rest
+mod detached_panic;
+#[path = "../examples/classic/fire_and_forget.rs"]
+#[allow(dead_code)] // the examples use the rest
+mod fire_and_forget;
+#[path = "../examples/classic/hung_teardown.rs"]
+#[allow(dead_code)] // the examples use the rest
+mod hung_teardown;
+#[path = "../examples/classic/reconnect_loop.rs"]
+#[allow(dead_code)] // the examples use the rest
+mod reconnect_loop;
+#[path = "../examples/classic/unclosed_connection.rs"]
+#[allow(dead_code)] // the examples use the rest
+mod unclosed_connection;
+
+use hung_teardown::Feed;
+use leakcheck::{BoxError, leak_checked_test};
+use unclosed_connection::EchoServer;
+
+#[leak_checked_test(flavor = "multi_thread", settle = "50ms")]
+#[should_panic(expected = "1 task leaked")]
+async fn fire_and_forget_leaks() {
+    fire_and_forget::leaky_test().await;
+}
+
+#[leak_checked_test(flavor = "multi_thread")]
+async fn fire_and_forget_fixed() -> Result<(), tokio::task::JoinError> {
+    fire_and_forget::fixed_test().await
+}
+
+#[leak_checked_test(settle = "50ms")]
+#[should_panic(expected = "1 task leaked")]
+async fn reconnect_loop_leaks() {
+    reconnect_loop::leaky_test().await;
+}
+
+#[leak_checked_test]
+async fn reconnect_loop_fixed() {
+    reconnect_loop::fixed_test().await;
+}
+
+#[leak_checked_test(flavor = "multi_thread", settle = "50ms", teardown_timeout = "300ms")]
+#[should_panic(expected = "teardown of fixture `EchoServer` timed out after 300ms")]
+async fn unclosed_connection_leaks(server: &mut EchoServer) -> Result<(), BoxError> {
+    unclosed_connection::leaky_test(server).await
+}
+
+#[leak_checked_test(flavor = "multi_thread")]
+async fn unclosed_connection_fixed(server: &mut EchoServer) -> Result<(), BoxError> {
+    unclosed_connection::fixed_test(server).await
+}
+
+#[leak_checked_test(flavor = "multi_thread")]
+#[should_panic(expected = "prices are numbers")]
+async fn detached_panic_fails() {
+    detached_panic::leaky_test().await;
+}
+
+#[leak_checked_test]
+async fn detached_panic_fixed() -> Result<(), String> {
+    detached_panic::fixed_test().await
+}
+
+#[leak_checked_test(settle = "50ms", teardown_timeout = "300ms")]
+#[should_panic(expected = "teardown of fixture `Feed<false>` timed out after 300ms")]
+async fn hung_teardown_fails(feed: &Feed<false>) {
+    hung_teardown::leaky_test(feed).await;
+}
+
+#[leak_checked_test]
+async fn hung_teardown_fixed(feed: &Feed<true>) {
+    hung_teardown::fixed_test(feed).await;
+}
+
+#[leak_checked_test(settle = "50ms")]
+#[should_panic(expected = "1 blocking task leaked")]
+async fn blocking_task_leaks() {
+    blocking_task::leaky_test().await;
+}
+
+#[leak_checked_test]
+async fn blocking_task_fixed() -> Result<(), tokio::task::JoinError> {
+    blocking_task::fixed_test().await
+}
