@@ -234,3 +234,64 @@ fn a_refused_connection_fails_setup_with_the_address() {
     );
     assert_eq!(take_events(), ["setup First", "teardown First"]);
 }
+
+/// The reconnecting-client pattern, composed from provided fixtures: the client's reconnect
+/// loop runs in a `TaskScope` the fixture owns, so teardown stops it, then the server.
+struct FeedClient {
+    server: Loopback,
+    reconnects: TaskScope,
+    ticks: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl AsyncFixture for FeedClient {
+    async fn setup() -> Result<Self, BoxError> {
+        // A server that sends one tick per connection and hangs up: the client must reconnect.
+        let server = Loopback::builder()
+            .handler(|mut connection| async move {
+                let _ = connection.write_all(b"tick").await;
+            })
+            .start()
+            .await?;
+        let reconnects = TaskScope::new();
+        let ticks = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (address, stop, counted) = (server.address(), reconnects.token(), Arc::clone(&ticks));
+        reconnects.spawn(async move {
+            while !stop.is_cancelled() {
+                let connected = stop.run_until_cancelled(tokio::net::TcpStream::connect(address));
+                if let Some(Ok(mut connection)) = connected.await {
+                    let mut tick = [0; 4];
+                    if let Some(Ok(_)) = stop
+                        .run_until_cancelled(connection.read_exact(&mut tick))
+                        .await
+                    {
+                        counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                }
+                stop.run_until_cancelled(tokio::time::sleep(Duration::from_millis(5)))
+                    .await;
+            }
+        });
+        Ok(FeedClient {
+            server,
+            reconnects,
+            ticks,
+        })
+    }
+
+    async fn teardown(self) -> Result<(), BoxError> {
+        self.reconnects.shutdown().await?;
+        self.server.close().await
+    }
+}
+
+#[leak_checked_test(flavor = "multi_thread")]
+async fn a_reconnecting_client_owned_by_its_fixture_stops_in_teardown(feed: &FeedClient) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while feed.ticks.load(std::sync::atomic::Ordering::SeqCst) < 3 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the client did not reconnect"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
