@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
-# No false alarms: runs the clean test suites RUNS times in a row (default 25) while every
-# core is kept busy, and fails on the first run that does not pass.
+# No false alarms: runs the suites of clean tests and provided fixtures RUNS times in a row
+# (default 25) while every core is kept busy, and fails on the first run that does not pass.
 #
 #   scripts/clean-under-load.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-25}
-suites=(clean_runs attribute fixtures)
+suites=(clean_runs attribute fixtures websocket classic_leaks)
 
-cargo test --no-run "${suites[@]/#/--test=}" 2>/dev/null
+cargo test --no-run --features websocket "${suites[@]/#/--test=}" 2>/dev/null
 binaries=()
 for suite in "${suites[@]}"; do
-  binaries+=("$(cargo test --no-run --message-format=json --test "$suite" 2>/dev/null \
+  binaries+=("$(cargo test --no-run --features websocket --message-format=json --test "$suite" 2>/dev/null \
     | grep -o '"executable":"[^"]*"' | cut -d'"' -f4 | grep "/deps/$suite-" | head -n 1)")
 done
 
