@@ -27,7 +27,8 @@ pub enum Flavor {
     CurrentThread,
     /// A pool of worker threads besides the test's thread.
     MultiThread,
-    /// A [`LocalRuntime`]: one thread, and `tokio::task::spawn_local` works anywhere in the test.
+    /// A [`LocalRuntime`](tokio::runtime::LocalRuntime): one thread, and
+    /// `tokio::task::spawn_local` works anywhere in the test.
     Local,
 }
 
