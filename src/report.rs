@@ -284,7 +284,8 @@ impl Display for Spelled {
     }
 }
 
-fn plural(count: usize, one: &str, many: &str) -> String {
+/// `1 task leaked`, `3 tasks leaked`.
+pub(crate) fn plural(count: usize, one: &str, many: &str) -> String {
     if count == 1 {
         format!("1 {one}")
     } else {
