@@ -54,3 +54,31 @@ for flavor in current_thread multi_thread; do
 done
 cargo run --release -q -p leakcheck-bench --bin leak_latency
 cargo run --release -q -p leakcheck-bench --bin per_test_cost
+
+# Spawn sites and task names (the tokio_unstable tier): a test spawning and awaiting 100,000
+# short tasks, bare runtime (as under #[tokio::test]) against leakcheck, in one
+# `--cfg tokio_unstable` build; wall-time medians, then instruction counts under callgrind,
+# which the load of a shared machine does not move. Goal: at most 1.5x.
+echo
+unstable_target=target/unstable
+RUSTFLAGS="--cfg tokio_unstable" CARGO_TARGET_DIR=$unstable_target \
+  cargo build --release -q -p leakcheck-bench --bin spawn_hooks_cost
+spawn_cost=$unstable_target/release/spawn_hooks_cost
+"$spawn_cost"
+if command -v valgrind >/dev/null; then
+  instructions() {
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$spawn_cost" once "$@" 2>&1 \
+      | grep -o 'Collected : [0-9]*' | grep -o '[0-9]*'
+  }
+  for flavor in current_thread multi_thread; do
+    bare=$(instructions bare "$flavor")
+    names_off=$(LEAKCHECK_TASK_NAMES=0 instructions checked "$flavor")
+    names_on=$(instructions checked "$flavor")
+    awk -v f="$flavor" -v b="$bare" -v off="$names_off" -v on="$names_on" 'BEGIN {
+      printf "%s, instructions: bare %d, spawn sites %d (%.2fx), spawn sites and names %d (%.2fx)\n",
+        f, b, off, off / b, on, on / b
+    }'
+  done
+else
+  echo "valgrind is not installed: no instruction counts"
+fi

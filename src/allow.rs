@@ -5,16 +5,22 @@ use std::panic::Location;
 
 use tokio::task::JoinHandle;
 
+use crate::packages;
 use crate::registry;
+use crate::sites;
 use crate::spawns::LeakedTask;
 
 /// An entry of `allow_leaks`: a dependency crate, or a source path prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum AllowRule {
-    /// Tasks spawned from the sources of this crate, whatever its version or where cargo keeps
-    /// it: `bb8` matches `.../bb8-0.9.0/src/inner.rs` and `.../checkouts/bb8-1a2b3c/...`.
+    /// Tasks spawned from the sources of this crate wherever they live: a registry release
+    /// (`.../bb8-0.9.0/src/inner.rs`), a git checkout, a member of the workspace under test
+    /// (`pool/src/inner.rs`) or a path dependency. The nearest `Cargo.toml` above the spawn
+    /// site names the crate; where the sources are not on this machine, the directory name
+    /// does (`bb8-0.9.0`, `bb8-1a2b3c4d`).
     Crate(String),
-    /// Tasks spawned from files whose path starts with this: `src/metrics.rs`, `tests/support/`.
+    /// Tasks spawned from files whose path, as the compiler recorded it or as the report
+    /// prints it, starts with this: `src/metrics.rs`, `tests/support/`, `bb8-0.9.0/src/`.
     Path(String),
 }
 
@@ -38,10 +44,15 @@ impl AllowRule {
     pub(crate) fn matches(&self, task: &LeakedTask) -> bool {
         let file = task.spawned_at.file();
         match self {
-            AllowRule::Path(prefix) => file.starts_with(prefix.as_str()),
-            AllowRule::Crate(name) => file
-                .split(['/', '\\'])
-                .any(|directory| is_source_directory_of(directory, name)),
+            AllowRule::Path(prefix) => {
+                file.starts_with(prefix.as_str()) || sites::short(file).starts_with(prefix.as_str())
+            }
+            AllowRule::Crate(name) => match packages::owning(file) {
+                Some(package) => package.name == *name,
+                None => file
+                    .split(['/', '\\'])
+                    .any(|directory| is_source_directory_of(directory, name)),
+            },
         }
     }
 }

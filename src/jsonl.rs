@@ -69,9 +69,19 @@ pub(crate) fn line(report: &Report) -> String {
                     ])
                 }));
             }
-            Finding::TaskPanicked { message, location } => panics.push(object(&[
+            Finding::TaskPanicked {
+                message,
+                location,
+                task,
+            } => panics.push(object(&[
                 ("message", string(message)),
                 ("location", optional(location.as_deref())),
+                (
+                    "blocking",
+                    task.blocking.map_or("null".to_owned(), |blocking| blocking.to_string()),
+                ),
+                ("spawned_at", optional(task.spawned_at.as_deref())),
+                ("name", optional(task.name.as_deref())),
             ])),
             _ => {}
         }

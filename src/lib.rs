@@ -88,15 +88,18 @@
 mod allow;
 mod check;
 mod console;
+mod expected_panics;
 mod fixture;
 pub mod fixtures;
 mod jsonl;
 mod outcome;
+mod packages;
 mod panics;
 mod registry;
 mod report;
 mod run;
 mod settings;
+mod sites;
 mod spawns;
 mod steps;
 mod teardown;
@@ -111,12 +114,13 @@ pub use leakcheck_macros::leak_checked_test;
 /// an attribute whose last path segment is `test` as the test attribute of each case.
 pub use leakcheck_macros::leak_checked_test as test;
 pub use outcome::TestOutcome;
+pub use panics::expect_task_panic;
 pub use report::{Finding, Problem, Report, TeardownRecord, TeardownStep};
 pub use settings::{
     ALLOW_LEAKS_VARIABLE, MODE_VARIABLE, Mode, REPORT_VARIABLE, SETTLE_VARIABLE,
     TEARDOWN_TIMEOUT_VARIABLE, TIMEOUT_VARIABLE,
 };
-pub use spawns::{LeakedBlockingTask, LeakedTask};
+pub use spawns::{LeakedBlockingTask, LeakedTask, PanickedTask};
 #[cfg(tokio_unstable)]
 #[cfg_attr(docsrs, doc(cfg(tokio_unstable)))]
 pub use spawns::{TASK_NAMES_VARIABLE, TaskNames};

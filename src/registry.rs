@@ -8,11 +8,13 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 use tokio::runtime::Id as RuntimeId;
 use tokio::task::{AbortHandle, Id as TaskId};
 
+use crate::expected_panics::{self, ExpectedPanic};
 use crate::report::Finding;
 use crate::spawns::SpawnLog;
 
@@ -30,7 +32,10 @@ pub(crate) struct RunState {
     panics_in_flight: AtomicUsize,
     last_panic_hook_done: Mutex<Option<Instant>>,
     allowed: Mutex<Vec<AbortHandle>>,
+    expected_panics: Mutex<Vec<ExpectedPanic>>,
     spawns: SpawnLog,
+    /// The one thread that polls the run's async tasks, on a runtime that has one.
+    task_thread: Option<ThreadId>,
 }
 
 /// Marks a task panic whose hook is still running; dropping it marks the hook done.
@@ -49,7 +54,9 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl RunState {
-    pub(crate) fn new() -> Self {
+    /// The state of a run whose async tasks all run on `task_thread`, when they do (a
+    /// `current_thread` or local runtime): work on any other thread is blocking work.
+    pub(crate) fn new(task_thread: Option<ThreadId>) -> Self {
         RunState {
             findings: Mutex::new(Vec::new()),
             hooks: Mutex::new(Some(Vec::new())),
@@ -57,12 +64,29 @@ impl RunState {
             panics_in_flight: AtomicUsize::new(0),
             last_panic_hook_done: Mutex::new(None),
             allowed: Mutex::new(Vec::new()),
+            expected_panics: Mutex::new(Vec::new()),
             spawns: SpawnLog::new(),
+            task_thread,
         }
     }
 
-    pub(crate) fn record_task_panic(&self, message: String, location: Option<String>) {
-        lock(&self.findings).push(Finding::TaskPanicked { message, location });
+    /// Files a panic of the task with this id, raised on the calling thread.
+    pub(crate) fn record_task_panic(&self, task: TaskId, message: String, location: Option<String>) {
+        let mut task = self.spawns.panicked_task(task);
+        if task.blocking.is_none() {
+            task.blocking = self
+                .task_thread
+                .map(|polls_tasks| polls_tasks != std::thread::current().id());
+        }
+        lock(&self.findings).push(Finding::TaskPanicked {
+            message,
+            location,
+            task,
+        });
+    }
+
+    pub(crate) fn expect_panic(&self, expected: ExpectedPanic) {
+        lock(&self.expected_panics).push(expected);
     }
 
     pub(crate) fn panic_in_flight(&self) -> PanicInFlight<'_> {
@@ -122,8 +146,12 @@ impl RunState {
         *lock(&self.teardown_deadline)
     }
 
+    /// What the run's tasks and threads found, less the task panics the test declared.
     pub(crate) fn take_findings(&self) -> Vec<Finding> {
-        std::mem::take(&mut lock(&self.findings))
+        expected_panics::settle(
+            std::mem::take(&mut lock(&self.findings)),
+            std::mem::take(&mut lock(&self.expected_panics)),
+        )
     }
 }
 

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use crate::panics::{self, PanicPayload};
 use crate::settings::Mode;
-use crate::spawns::{self, LeakedBlockingTask, LeakedTask};
+use crate::sites;
+use crate::spawns::{self, LeakedBlockingTask, LeakedTask, PanickedTask};
 
 /// One thing that went wrong in a leak-checked run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,12 +34,23 @@ pub enum Finding {
         /// build has `--cfg tokio_unstable`.
         tasks: Vec<LeakedBlockingTask>,
     },
-    /// A spawned task panicked, whether or not anybody awaited its `JoinHandle`.
+    /// A spawned task panicked, whether or not anybody awaited its `JoinHandle`, and the test
+    /// did not declare it with [`crate::expect_task_panic`].
     TaskPanicked {
         /// The panic's message.
         message: String,
         /// Where it panicked, as `file:line:col`.
         location: Option<String>,
+        /// The task that panicked, as far as the build can tell.
+        task: PanickedTask,
+    },
+    /// The test declared a task panic with [`crate::expect_task_panic`], and no task panicked
+    /// with those words.
+    ExpectedPanicMissing {
+        /// The words the panic's message was to contain.
+        text: String,
+        /// Where the test declared it, as `file:line:col`.
+        declared_at: String,
     },
     /// The test body returned `Err`.
     TestFailed {
@@ -348,18 +360,38 @@ impl Display for Finding {
                         .as_ref()
                         .map(|name| format!(" {name:?}"))
                         .unwrap_or_default();
-                    write!(f, "\nspawn_blocking{name} at {}", task.spawned_at)?;
+                    write!(f, "\nspawn_blocking{name} at {}", sites::short(&task.spawned_at))?;
                 }
                 Ok(())
             }
             Finding::TaskPanicked {
                 message,
-                location: Some(location),
-            } => write!(f, "a spawned task panicked at {location}: {message}"),
-            Finding::TaskPanicked {
-                message,
-                location: None,
-            } => write!(f, "a spawned task panicked: {message}"),
+                location,
+                task,
+            } => {
+                let blocking = task.blocking == Some(true);
+                let kind = if blocking { "blocking" } else { "spawned" };
+                write!(f, "a {kind} task panicked")?;
+                if let Some(location) = location {
+                    write!(f, " at {}", sites::short(location))?;
+                }
+                write!(f, ": {message}")?;
+                if let Some(site) = &task.spawned_at {
+                    let name = task
+                        .name
+                        .as_ref()
+                        .map(|name| format!(" {name:?}"))
+                        .unwrap_or_default();
+                    let what = if blocking { "spawn_blocking" } else { "task" };
+                    let verb = if blocking { "" } else { " spawned" };
+                    write!(f, "\n{what}{name}{verb} at {}", sites::short(site))?;
+                }
+                Ok(())
+            }
+            Finding::ExpectedPanicMissing { text, declared_at } => write!(
+                f,
+                "expected a task to panic with {text:?}; none did (declared at {declared_at})"
+            ),
             Finding::TestFailed { error } => write!(f, "the test returned an error: {error}"),
             Finding::TestPanicked { message } => write!(f, "the test panicked: {message}"),
             Finding::TestTimedOut { after } => write!(
@@ -404,7 +436,11 @@ impl Finding {
                 "await the spawn_blocking handle, and give blocking work a way to stop (a flag or channel it checks)",
             ),
             Finding::TaskPanicked { .. } => Some(
-                "a task's panic is lost unless its JoinHandle is awaited: await it and handle the JoinError",
+                "a task's panic is lost unless its JoinHandle is awaited: await it and handle the JoinError; \
+                 if the test expects the panic and handles it, declare it with leakcheck::expect_task_panic(\"<words of the panic>\")",
+            ),
+            Finding::ExpectedPanicMissing { .. } => Some(
+                "the panic's message must contain the declared words; check that the task ran and panicked before the test ended",
             ),
             Finding::TestTimedOut { .. } => Some(
                 "find what the test waits on, or raise the limit: #[leak_checked_test(timeout = \"2m\")]",
@@ -452,13 +488,16 @@ fn group_by_site(tasks: &[LeakedTask]) -> Vec<String> {
         let line = match group {
             [task] => {
                 let parent = match (task.spawned_by, task.spawned_by_at) {
-                    (Some(parent), Some(at)) => format!(", by task {parent} (spawned at {at})"),
+                    (Some(parent), Some(at)) => {
+                        format!(", by task {parent} (spawned at {})", sites::location(at))
+                    }
                     (Some(parent), None) => format!(", by task {parent}"),
                     _ => String::new(),
                 };
                 format!(
                     "task{name} spawned at {} (id {}){parent}{waiting}",
-                    task.spawned_at, task.id
+                    sites::location(task.spawned_at),
+                    task.id
                 )
             }
             _ => {
@@ -466,7 +505,7 @@ fn group_by_site(tasks: &[LeakedTask]) -> Vec<String> {
                 format!(
                     "{} tasks{name} spawned at {} (ids {}){waiting}",
                     group.len(),
-                    first.spawned_at,
+                    sites::location(first.spawned_at),
                     ids.join(", ")
                 )
             }
@@ -570,6 +609,7 @@ mod tests {
                 Finding::TaskPanicked {
                     message: "first line\nsecond line".into(),
                     location: Some("tests/ws.rs:3:5".into()),
+                    task: PanickedTask::default(),
                 },
             ],
             None,

@@ -26,7 +26,9 @@ use crate::jsonl;
 use crate::outcome::TestOutcome;
 use crate::panics::{self, PanicPayload};
 use crate::registry::{self, RunState};
-use crate::report::{Finding, Report, TeardownRecord};
+use crate::packages;
+use crate::report::{Finding, Report, TeardownRecord, plural};
+use crate::sites;
 use crate::settings::Mode;
 use crate::spawns::{self, KNOWS_SPAWN_SITES, LeakedTask, LentSubscriber, SpawnLog};
 use crate::steps::Steps;
@@ -134,7 +136,8 @@ fn run_resolved(check: &Check, settings: &Resolved, test: &mut dyn ErasedTest) -
     // Lent before the runtime is built: building it already spawns (its workers).
     let _lent = LentSubscriber::lend();
     let busy_threads = Arc::new(AtomicUsize::new(0));
-    let run = Arc::new(RunState::new());
+    let task_thread = (check.flavor != Flavor::MultiThread).then(|| std::thread::current().id());
+    let run = Arc::new(RunState::new(task_thread));
     let runtime = match build_runtime(check, &busy_threads, run.spawns()) {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -277,6 +280,7 @@ async fn drive(settings: &Resolved, test: &mut dyn ErasedTest, run: &RunState) -
     }
     let (leaked, settle_time) = settle(&leftovers, settings.settle).await;
     let mut findings = steps.findings;
+    let mut leaked_tasks = Vec::new();
     if leaked > 0 {
         let allowed = leftovers.allowed();
         let mut tasks: Vec<LeakedTask> = spawns
@@ -289,13 +293,14 @@ async fn drive(settings: &Resolved, test: &mut dyn ErasedTest, run: &RunState) -
         for task in &mut tasks {
             task.waiting_on = waiting.remove(&task.id);
         }
+        leaked_tasks.clone_from(&tasks);
         findings.push(Finding::TasksLeaked {
             count: leaked,
             settle: settings.settle,
             tasks,
         });
     }
-    let warnings = leftovers.rule_warnings(leaked);
+    let warnings = leftovers.rule_warnings(leaked, &leaked_tasks);
     Driven {
         findings,
         test_panic,
@@ -338,12 +343,12 @@ impl Leftovers<'_> {
     }
 
     /// Rules that matched no leftover task (stale), or could not be applied in this build.
-    fn rule_warnings(&self, leaked: usize) -> Vec<String> {
+    fn rule_warnings(&self, count: usize, leaked: &[LeakedTask]) -> Vec<String> {
         if self.rules.is_empty() {
             return Vec::new();
         }
         if !KNOWS_SPAWN_SITES {
-            if leaked == 0 {
+            if count == 0 {
                 return Vec::new();
             }
             let rules: Vec<&str> = self.rules.iter().map(AllowRule::text).collect();
@@ -357,14 +362,40 @@ impl Leftovers<'_> {
         self.rules
             .iter()
             .filter(|rule| !alive.iter().any(|task| rule.matches(task)))
-            .map(|rule| {
-                format!(
+            .map(|rule| match leaked {
+                [] => format!(
                     "allow_leaks rule {:?} matched no task; remove it if that leak is gone",
                     rule.text()
-                )
+                ),
+                _ => format!(
+                    "allow_leaks rule {:?} matched none of the {}, which were spawned in {}",
+                    rule.text(),
+                    plural(leaked.len(), "leaked task", "leaked tasks"),
+                    where_spawned(leaked)
+                ),
             })
             .collect()
     }
+}
+
+/// Where leaked tasks come from, as a rule that would match them: `crate "pool" (pool/src/)`.
+fn where_spawned(tasks: &[LeakedTask]) -> String {
+    let mut places: Vec<String> = Vec::new();
+    for task in tasks {
+        let file = task.spawned_at.file();
+        let directory = match file.rfind(['/', '\\']) {
+            Some(end) => sites::short(&file[..=end]),
+            None => "./",
+        };
+        let place = match packages::owning(file) {
+            Some(package) => format!("crate {:?} ({directory})", package.name),
+            None => directory.to_owned(),
+        };
+        if !places.contains(&place) {
+            places.push(place);
+        }
+    }
+    places.join(", ")
 }
 
 /// What `drive` found.

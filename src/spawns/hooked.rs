@@ -17,7 +17,7 @@ use tokio::task::Id;
 use std::collections::HashMap;
 
 use super::names::SpawnSpan;
-use super::{LeakedBlockingTask, LeakedTask};
+use super::{LeakedBlockingTask, LeakedTask, PanickedTask};
 
 /// What the log knows of one task id.
 #[derive(Clone, Copy, Default)]
@@ -59,9 +59,35 @@ impl Window {
         &mut self.slots[index]
     }
 
+    /// Files a task as it is spawned.
+    fn spawned_now(&mut self, number: u64, slot: Slot) {
+        // Task numbers mostly come one after the other: then the slot goes at the back.
+        let next = self.first + self.slots.len() as u64;
+        if number == next && !self.slots.is_empty() {
+            self.slots.push_back(slot);
+        } else {
+            *self.slot(number) = slot;
+        }
+    }
+
     fn site_of(&self, id: Id) -> Option<&'static Location<'static>> {
+        Some(self.spawned(id)?.at)
+    }
+
+    fn spawned(&self, id: Id) -> Option<Spawned> {
         let index = usize::try_from(number(id).checked_sub(self.first)?).ok()?;
-        Some(self.slots.get(index)?.spawned?.at)
+        self.slots.get(index)?.spawned
+    }
+
+    /// Marks a task ended, and drops the slots of ended tasks from the front.
+    fn ended(&mut self, number: u64) {
+        let index = number
+            .checked_sub(self.first)
+            .and_then(|index| usize::try_from(index).ok());
+        if let Some(slot) = index.and_then(|index| self.slots.get_mut(index)) {
+            slot.alive = false;
+        }
+        self.drop_ended_front();
     }
 
     fn drop_ended_front(&mut self) {
@@ -179,16 +205,41 @@ impl SpawnLog {
                     by,
                     by_at,
                 };
-                *window.slot(number(entry.id)) = Slot {
-                    spawned: Some(entry),
-                    alive: true,
-                };
+                window.spawned_now(
+                    number(entry.id),
+                    Slot {
+                        spawned: Some(entry),
+                        alive: true,
+                    },
+                );
             })
             .on_task_terminate(move |meta: &TaskMeta<'_>| {
-                let mut window = terminated.lock();
-                window.slot(number(meta.id())).alive = false;
-                window.drop_ended_front();
+                terminated.lock().ended(number(meta.id()));
             });
+    }
+
+    /// What the task with this id is: the task hooks see every async task of the runtime as
+    /// it is spawned, and never `spawn_blocking` work, so an id they did not see while its
+    /// task still runs (it is panicking) is blocking work.
+    pub(crate) fn panicked_task(&self, id: Id) -> PanickedTask {
+        let spawned = self.lock().spawned(id);
+        let spans = self.spans();
+        let task = number(id);
+        match spawned {
+            Some(spawned) => PanickedTask {
+                blocking: Some(false),
+                spawned_at: Some(spawned.at.to_string()),
+                name: spans.names.get(&task).cloned(),
+            },
+            None => {
+                let blocking = spans.blocking.get(&task);
+                PanickedTask {
+                    blocking: Some(true),
+                    spawned_at: blocking.map(|work| work.spawned_at.clone()),
+                    name: blocking.and_then(|work| work.name.clone()),
+                }
+            }
+        }
     }
 
     /// The tasks still alive, in the order of their spawn sites.

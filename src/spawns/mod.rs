@@ -73,9 +73,7 @@ pub(crate) const KNOWS_SPAWN_SITES: bool = cfg!(tokio_unstable);
 /// How to learn more about leaked tasks than this run knows, if there is more to learn.
 pub(crate) fn details_hint() -> Option<&'static str> {
     #[cfg(tokio_unstable)]
-    let hint = (!names::names_wanted()).then_some(
-        "set LEAKCHECK_TASK_NAMES=1 to see task names, and where leaked spawn_blocking work was spawned",
-    );
+    let hint = None;
     #[cfg(not(tokio_unstable))]
     let hint = Some(
         "build with RUSTFLAGS=\"--cfg tokio_unstable\" to see where each leaked task was spawned",
@@ -101,6 +99,20 @@ pub struct LeakedTask {
     /// What it waits on and where in the user's code, like
     /// `tokio::time::sleep::Sleep (tests/ws.rs:48)`; needs the `taskdump` feature (Linux).
     pub waiting_on: Option<String>,
+}
+
+/// The task a panic happened in, as far as the build can tell.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct PanickedTask {
+    /// Whether it was `spawn_blocking` work rather than an async task; `None` where the build
+    /// cannot tell (a `multi_thread` runtime without `--cfg tokio_unstable`).
+    pub blocking: Option<bool>,
+    /// Where it was spawned, as `file:line:col`; needs `--cfg tokio_unstable` (and, for
+    /// blocking work, task names, which are on by default).
+    pub spawned_at: Option<String>,
+    /// The name given with `tokio::task::Builder::name`, where it is known.
+    pub name: Option<String>,
 }
 
 /// `spawn_blocking` work still running when its test's runtime shut down.

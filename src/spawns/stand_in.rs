@@ -2,7 +2,7 @@
 
 use tokio::runtime::Builder;
 
-use super::{LeakedBlockingTask, LeakedTask};
+use super::{LeakedBlockingTask, LeakedTask, PanickedTask};
 
 pub(crate) struct SpawnLog;
 
@@ -16,6 +16,11 @@ impl SpawnLog {
     /// The tasks still alive; unknown here, so none.
     pub(crate) fn alive(&self) -> Vec<LeakedTask> {
         Vec::new()
+    }
+
+    /// What the task with this id is; unknown here.
+    pub(crate) fn panicked_task(&self, _: tokio::task::Id) -> PanickedTask {
+        PanickedTask::default()
     }
 
     /// The blocking work still running; unknown here, so none.

@@ -1,7 +1,11 @@
-//! The cost of tracking spawn sites: a test body spawning 100,000 short tasks and awaiting
-//! them, on a bare runtime (no task hooks) and through `leakcheck::Check` (which installs
-//! tokio's spawn and terminate hooks in a `--cfg tokio_unstable` build), alternating, median
-//! of 7. Run it with `RUSTFLAGS="--cfg tokio_unstable"`; without, neither side has hooks.
+//! The cost of tracking spawn sites and task names: a test body spawning 100,000 short tasks
+//! and awaiting them, on a bare runtime (no task hooks, as under `#[tokio::test]`) and through
+//! `leakcheck::Check` (which installs tokio's spawn and terminate hooks and reads task names
+//! from tokio's spawn spans in a `--cfg tokio_unstable` build), alternating, median of 7. Run
+//! it with `RUSTFLAGS="--cfg tokio_unstable"`; without, neither side has hooks.
+//!
+//! `spawn_hooks_cost once bare|checked current_thread|multi_thread` runs one side once and
+//! prints nothing, for counting its instructions under `valgrind --tool=callgrind`.
 
 use std::time::{Duration, Instant};
 
@@ -48,6 +52,17 @@ fn checked(multi_thread: bool) -> Duration {
 }
 
 fn main() {
+    let arguments: Vec<String> = std::env::args().skip(1).collect();
+    if let [once, side, flavor] = arguments.as_slice() {
+        assert_eq!(once, "once", "usage: spawn_hooks_cost [once bare|checked FLAVOR]");
+        let multi_thread = flavor == "multi_thread";
+        match side.as_str() {
+            "bare" => bare(multi_thread),
+            "checked" => checked(multi_thread),
+            other => panic!("{other:?} is neither bare nor checked"),
+        };
+        return;
+    }
     let tier = if cfg!(tokio_unstable) {
         "tokio_unstable: Check installs spawn hooks"
     } else {
