@@ -77,8 +77,14 @@ mod tests {
     #[test]
     fn a_declared_panic_is_not_a_finding_and_others_still_are() {
         let findings = settle(
-            vec![panicked("pool callback failed: boom"), panicked("index out of bounds")],
-            vec![ExpectedPanic::new("boom".into(), "tests/pool.rs:9:5".into())],
+            vec![
+                panicked("pool callback failed: boom"),
+                panicked("index out of bounds"),
+            ],
+            vec![ExpectedPanic::new(
+                "boom".into(),
+                "tests/pool.rs:9:5".into(),
+            )],
         );
         assert_eq!(findings, vec![panicked("index out of bounds")]);
     }
@@ -87,7 +93,10 @@ mod tests {
     fn a_declaration_no_panic_matched_is_a_finding() {
         let findings = settle(
             vec![panicked("something else")],
-            vec![ExpectedPanic::new("boom".into(), "tests/pool.rs:9:5".into())],
+            vec![ExpectedPanic::new(
+                "boom".into(),
+                "tests/pool.rs:9:5".into(),
+            )],
         );
         assert_eq!(
             findings,

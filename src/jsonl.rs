@@ -78,7 +78,8 @@ pub(crate) fn line(report: &Report) -> String {
                 ("location", optional(location.as_deref())),
                 (
                     "blocking",
-                    task.blocking.map_or("null".to_owned(), |blocking| blocking.to_string()),
+                    task.blocking
+                        .map_or("null".to_owned(), |blocking| blocking.to_string()),
                 ),
                 ("spawned_at", optional(task.spawned_at.as_deref())),
                 ("name", optional(task.name.as_deref())),

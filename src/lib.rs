@@ -86,6 +86,7 @@
 #![warn(missing_docs)]
 
 mod allow;
+mod backtraces;
 mod check;
 mod console;
 mod expected_panics;

@@ -95,7 +95,8 @@ fn package_name(manifest: &Path) -> Option<String> {
     let mut in_package = false;
     for line in text.lines().map(str::trim) {
         if line.starts_with('[') {
-            in_package = line.trim_end_matches(|c: char| c == ']' || c.is_whitespace()) == "[package";
+            in_package =
+                line.trim_end_matches(|c: char| c == ']' || c.is_whitespace()) == "[package";
             continue;
         }
         if !in_package {
@@ -120,7 +121,8 @@ mod tests {
 
     #[test]
     fn the_package_name_is_read_from_its_table() {
-        let directory = std::env::temp_dir().join(format!("leakcheck-packages-{}", std::process::id()));
+        let directory =
+            std::env::temp_dir().join(format!("leakcheck-packages-{}", std::process::id()));
         std::fs::create_dir_all(&directory).expect("a scratch directory");
         let manifest = directory.join("Cargo.toml");
         std::fs::write(

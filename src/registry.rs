@@ -71,7 +71,12 @@ impl RunState {
     }
 
     /// Files a panic of the task with this id, raised on the calling thread.
-    pub(crate) fn record_task_panic(&self, task: TaskId, message: String, location: Option<String>) {
+    pub(crate) fn record_task_panic(
+        &self,
+        task: TaskId,
+        message: String,
+        location: Option<String>,
+    ) {
         let mut task = self.spawns.panicked_task(task);
         if task.blocking.is_none() {
             task.blocking = self

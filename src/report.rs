@@ -1,6 +1,7 @@
 //! What a run found, and the text a user reads when a test fails.
 
 use std::fmt::{self, Display, Formatter};
+use std::io::Write as _;
 use std::time::Duration;
 
 use crate::panics::{self, PanicPayload};
@@ -249,10 +250,15 @@ impl Report {
     /// `#[should_panic(expected = "...")]` sees the body's message), or else a panic whose
     /// message is the report. The panic is raised with [`std::panic::resume_unwind`], so no
     /// panic hook runs and no backtrace of leakcheck buries the report.
+    ///
+    /// A passing report with something to say (leaks under `LEAKCHECK=warn`, a stale allow
+    /// rule) is written straight to the process's stderr, past the test runner's capture, so
+    /// a plain `cargo test` shows it; libtest shows captured output of failing tests only.
     pub fn assert_passed(self) {
         if self.passed() {
             if !self.warnings.is_empty() || !self.findings.is_empty() {
-                eprintln!("{self}");
+                // One write, so that parallel tests' reports do not interleave.
+                let _ = std::io::stderr().write_all(format!("{self}\n").as_bytes());
             }
             return;
         }
@@ -360,7 +366,11 @@ impl Display for Finding {
                         .as_ref()
                         .map(|name| format!(" {name:?}"))
                         .unwrap_or_default();
-                    write!(f, "\nspawn_blocking{name} at {}", sites::short(&task.spawned_at))?;
+                    write!(
+                        f,
+                        "\nspawn_blocking{name} at {}",
+                        sites::short(&task.spawned_at)
+                    )?;
                 }
                 Ok(())
             }

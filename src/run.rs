@@ -10,7 +10,7 @@ use std::future::{Future, ready};
 use std::io;
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -19,17 +19,18 @@ use tokio::runtime::{Builder, Handle, LocalOptions, LocalRuntime, Runtime};
 use tokio::task::Id as TaskId;
 
 use crate::allow::AllowRule;
+use crate::backtraces::{self, ShortBacktrace};
 use crate::check::{Check, Flavor, Resolved};
 use crate::console;
 use crate::fixture::FixtureSet;
 use crate::jsonl;
 use crate::outcome::TestOutcome;
+use crate::packages;
 use crate::panics::{self, PanicPayload};
 use crate::registry::{self, RunState};
-use crate::packages;
 use crate::report::{Finding, Report, TeardownRecord, plural};
-use crate::sites;
 use crate::settings::Mode;
+use crate::sites;
 use crate::spawns::{self, KNOWS_SPAWN_SITES, LeakedTask, LentSubscriber, SpawnLog};
 use crate::steps::Steps;
 use crate::wallclock::{self, Bounded};
@@ -96,7 +97,11 @@ where
 
     fn body(&mut self) -> LocalBoxFuture<'_, Option<String>> {
         match (self.fixtures.as_mut(), self.body.take()) {
-            (Some(fixtures), Some(body)) => Box::pin(async move { body(fixtures).await.failure() }),
+            (Some(fixtures), Some(body)) => Box::pin(async move {
+                let body = pin!(body(fixtures));
+                let failure = ShortBacktrace(body).await.failure();
+                failure.map(backtraces::trim)
+            }),
             _ => Box::pin(ready(None)),
         }
     }
@@ -368,9 +373,9 @@ impl Leftovers<'_> {
                     rule.text()
                 ),
                 _ => format!(
-                    "allow_leaks rule {:?} matched none of the {}, which were spawned in {}",
+                    "allow_leaks rule {:?} matched no leaked task; {} spawned in {}",
                     rule.text(),
-                    plural(leaked.len(), "leaked task", "leaked tasks"),
+                    plural(leaked.len(), "leaked task was", "leaked tasks were"),
                     where_spawned(leaked)
                 ),
             })

@@ -51,7 +51,9 @@ mod tests {
             "bb8-0.9.1/src/inner.rs:28:13"
         );
         assert_eq!(
-            short(r"C:\Users\me\.cargo\registry\src\index.crates.io-1949cf8c6b5b557f\bb8-0.9.1\src\inner.rs"),
+            short(
+                r"C:\Users\me\.cargo\registry\src\index.crates.io-1949cf8c6b5b557f\bb8-0.9.1\src\inner.rs"
+            ),
             r"bb8-0.9.1\src\inner.rs"
         );
     }

@@ -55,11 +55,10 @@ fn two_leaks_from_two_lines_report_both_lines(
     );
 }
 
-/// Task names and blocking spawn sites come from tokio's spawn spans, recorded only when
-/// `LEAKCHECK_TASK_NAMES=1`; the tests that need them run in a child with it set.
+/// Task names and blocking spawn sites come from tokio's spawn spans, recorded unless
+/// `LEAKCHECK_TASK_NAMES=0`.
 #[cfg(tokio_unstable)]
 #[rstest]
-#[ignore = "needs LEAKCHECK_TASK_NAMES=1: run by names_are_reported_when_asked_for"]
 fn a_named_task_is_reported_by_name_and_line(
     #[values(Flavor::CurrentThread, Flavor::MultiThread)] flavor: Flavor,
 ) {
@@ -81,7 +80,6 @@ fn a_named_task_is_reported_by_name_and_line(
 
 #[cfg(tokio_unstable)]
 #[test]
-#[ignore = "needs LEAKCHECK_TASK_NAMES=1: run by names_are_reported_when_asked_for"]
 fn names_survive_spawns_on_threads_without_a_subscriber() {
     // A runtime of the user's own, outside any leak-checked test, reaches tokio's spawn
     // callsites from a thread with no subscriber; that must not turn them off for leakcheck.
@@ -112,7 +110,6 @@ fn names_survive_spawns_on_threads_without_a_subscriber() {
 
 #[cfg(tokio_unstable)]
 #[rstest]
-#[ignore = "needs LEAKCHECK_TASK_NAMES=1: run by names_are_reported_when_asked_for"]
 fn leaked_blocking_work_is_named_by_its_spawn_site(
     #[values(Flavor::CurrentThread, Flavor::MultiThread)] flavor: Flavor,
 ) {
@@ -141,41 +138,51 @@ fn leaked_blocking_work_is_named_by_its_spawn_site(
 
 #[cfg(tokio_unstable)]
 #[test]
-fn names_are_reported_when_asked_for() {
-    let run = run_self(&["--ignored"], &[("LEAKCHECK_TASK_NAMES", "1")]);
-    assert!(run.success, "{}", run.output);
-    for child in [
-        "a_named_task_is_reported_by_name_and_line::flavor_1_Flavor__CurrentThread ... ok",
-        "a_named_task_is_reported_by_name_and_line::flavor_2_Flavor__MultiThread ... ok",
-        "names_survive_spawns_on_threads_without_a_subscriber ... ok",
-        "leaked_blocking_work_is_named_by_its_spawn_site::flavor_1_Flavor__CurrentThread ... ok",
-        "leaked_blocking_work_is_named_by_its_spawn_site::flavor_2_Flavor__MultiThread ... ok",
-    ] {
-        assert!(
-            run.output.contains(child),
-            "missing {child:?} in:\n{}",
-            run.output
-        );
-    }
-}
-
-#[cfg(tokio_unstable)]
-#[test]
-fn without_names_the_report_says_how_to_get_them() {
+#[ignore = "needs LEAKCHECK_TASK_NAMES=0: run by names_can_be_turned_off"]
+fn without_names_the_report_gives_the_site() {
     let report = leaky_check("names_off", Flavor::CurrentThread).run(|| async {
         tokio::task::Builder::new()
             .name("reconnect-loop")
             .spawn(pending::<()>())
             .expect("the task spawns");
     });
-    assert_fails_saying(
-        &report,
+    assert_fails_saying(&report, &["    task spawned at tests/spawn_sites.rs:"]);
+    let text = report.to_string();
+    assert!(!text.contains("reconnect-loop"), "{text}");
+    assert!(!text.contains("LEAKCHECK_TASK_NAMES"), "{text}");
+}
+
+#[cfg(tokio_unstable)]
+#[test]
+fn names_can_be_turned_off() {
+    let run = run_self(
         &[
-            "    task spawned at tests/spawn_sites.rs:",
-            "hint: set LEAKCHECK_TASK_NAMES=1 to see task names",
+            "--ignored",
+            "--exact",
+            "without_names_the_report_gives_the_site",
         ],
+        &[("LEAKCHECK_TASK_NAMES", "0")],
     );
-    assert!(!report.to_string().contains("reconnect-loop"), "{report}");
+    assert!(run.success, "{}", run.output);
+    assert!(
+        run.output
+            .contains("test without_names_the_report_gives_the_site ... ok"),
+        "{}",
+        run.output
+    );
+}
+
+#[cfg(tokio_unstable)]
+#[test]
+fn with_names_on_no_hint_asks_for_them() {
+    let report = leaky_check("unnamed", Flavor::CurrentThread).run(|| async {
+        tokio::spawn(pending::<()>());
+    });
+    assert_fails_saying(&report, &["    task spawned at tests/spawn_sites.rs:"]);
+    assert!(
+        !report.to_string().contains("LEAKCHECK_TASK_NAMES"),
+        "{report}"
+    );
 }
 
 #[cfg(tokio_unstable)]

@@ -54,7 +54,10 @@ fn checked(multi_thread: bool) -> Duration {
 fn main() {
     let arguments: Vec<String> = std::env::args().skip(1).collect();
     if let [once, side, flavor] = arguments.as_slice() {
-        assert_eq!(once, "once", "usage: spawn_hooks_cost [once bare|checked FLAVOR]");
+        assert_eq!(
+            once, "once",
+            "usage: spawn_hooks_cost [once bare|checked FLAVOR]"
+        );
         let multi_thread = flavor == "multi_thread";
         match side.as_str() {
             "bare" => bare(multi_thread),
