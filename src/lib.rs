@@ -52,7 +52,8 @@
 //!
 //! A panic in any task of the test's runtime fails the test, even when the task's
 //! `JoinHandle` was dropped. leakcheck notices it with a panic hook, installed once per
-//! process in front of the hook that was there (which still runs).
+//! process in front of the hook that was there (which still runs). A panic the test provokes
+//! and handles is declared with [`expect_task_panic`].
 
 //! # Settings from the environment
 //!
@@ -69,8 +70,8 @@
 //!   test processes can share the file; `leakcheck-report` summarises it.
 //! * `LEAKCHECK_ALLOW_LEAKS`: the default of `allow_leaks`, entries separated by commas; a
 //!   test's own `allow_leaks` replaces it. See [`Check::allow_leaks`].
-//! * `LEAKCHECK_TASK_NAMES=1`: in a `--cfg tokio_unstable` build, record task names and the
-//!   spawn sites of `spawn_blocking` work (about 2.5x slower on a test spawning 100,000 tasks).
+//! * `LEAKCHECK_TASK_NAMES=0`: in a `--cfg tokio_unstable` build, do not record task names and
+//!   the spawn sites of `spawn_blocking` work, which are recorded by default.
 //! * `LEAKCHECK_CONSOLE=1`: with the `console` feature and `--cfg tokio_unstable`, serve
 //!   tokio-console from the test process (bind address from `TOKIO_CONSOLE_BIND`), so it can
 //!   attach to a hung test. Other builds print why it stays off.
