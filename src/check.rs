@@ -9,7 +9,7 @@ use crate::fixture::FixtureSet;
 use crate::outcome::TestOutcome;
 use crate::report::Report;
 use crate::run::{self, TypedTest};
-use crate::settings::{self, Mode};
+use crate::settings::{self, Mode, OnHang};
 
 /// The limit for a test body, and for each fixture's setup, unless the test sets `timeout`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -18,6 +18,8 @@ pub const DEFAULT_TEARDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long leftover tasks get to finish before they count as leaked, unless the test sets
 /// `settle`. A run with nothing left over does not wait at all.
 pub const DEFAULT_SETTLE: Duration = Duration::from_millis(250);
+/// A poll longer than this is reported as a warning when the test sets no `max_poll`.
+pub const LONG_POLL: Duration = Duration::from_secs(1);
 
 /// Which tokio runtime a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -67,6 +69,7 @@ pub struct Check {
     settle: Option<Duration>,
     allow_rules: Option<Vec<AllowRule>>,
     mode: Option<Mode>,
+    max_poll: Option<Duration>,
 }
 
 /// A [`Check`]'s settings once the environment has filled in what the test left open.
@@ -77,6 +80,8 @@ pub(crate) struct Resolved {
     pub(crate) allow_rules: Vec<AllowRule>,
     pub(crate) mode: Mode,
     pub(crate) report: Option<PathBuf>,
+    pub(crate) max_poll: Option<Duration>,
+    pub(crate) on_hang: OnHang,
 }
 
 impl Check {
@@ -92,6 +97,7 @@ impl Check {
             settle: None,
             allow_rules: None,
             mode: None,
+            max_poll: None,
         }
     }
 
@@ -163,6 +169,21 @@ impl Check {
         self
     }
 
+    /// The longest a single poll may block its thread: a longer one fails the test, naming
+    /// what was polled. Replaces the default from `LEAKCHECK_MAX_POLL`. Default: off, and
+    /// polls over [`LONG_POLL`] are reported as warnings.
+    ///
+    /// A poll that blocks (a `std::thread::sleep`, a blocking lock or call, a busy loop)
+    /// stalls every task on its thread. Time spent in `spawn_blocking` work or awaiting a
+    /// sleep is not blocking. In every build leakcheck watches the polls of the test's own
+    /// steps (the body, each fixture's setup and teardown, each teardown hook); with
+    /// `--cfg tokio_unstable` it watches every task's and names the task by its spawn site.
+    /// Polls are measured to within 25 ms.
+    pub fn max_poll(mut self, limit: Duration) -> Self {
+        self.max_poll = Some(limit);
+        self
+    }
+
     /// Fills in what the test left open from the environment, then the defaults.
     pub(crate) fn resolve(&self) -> Result<Resolved, String> {
         let environment = settings::environment().as_ref().map_err(Clone::clone)?;
@@ -183,6 +204,8 @@ impl Check {
                 .unwrap_or_default(),
             mode: self.mode.or(environment.mode).unwrap_or_default(),
             report: environment.report.clone(),
+            max_poll: self.max_poll.or(environment.max_poll),
+            on_hang: environment.on_hang,
         })
     }
 

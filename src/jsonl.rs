@@ -10,7 +10,7 @@ use std::io::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::report::{Finding, Problem, Report, TeardownStep};
+use crate::report::{BlockedPoll, Finding, Problem, Report, TeardownStep};
 use crate::settings::{Mode, REPORT_VARIABLE};
 
 /// Appends `report` as a line to `path`; a failure to write fails the test, naming the file.
@@ -45,6 +45,18 @@ pub(crate) fn line(report: &Report) -> String {
     let mut leaks = Vec::new();
     let mut blocking = Vec::new();
     let mut panics = Vec::new();
+    let long_poll = |poll: &BlockedPoll, failed: bool| {
+        object(&[
+            ("what", string(&poll.what)),
+            ("ms", millis(poll.at_least)),
+            ("failed", failed.to_string()),
+        ])
+    };
+    let mut long_polls: Vec<String> = report
+        .long_polls()
+        .iter()
+        .map(|poll| long_poll(poll, false))
+        .collect();
     let mut leaked_tasks = 0;
     let mut leaked_blocking = 0;
     for finding in report.findings() {
@@ -84,6 +96,7 @@ pub(crate) fn line(report: &Report) -> String {
                 ("spawned_at", optional(task.spawned_at.as_deref())),
                 ("name", optional(task.name.as_deref())),
             ])),
+            Finding::BlockingPoll { poll, .. } => long_polls.push(long_poll(poll, true)),
             _ => {}
         }
     }
@@ -136,6 +149,7 @@ pub(crate) fn line(report: &Report) -> String {
         ("blocking", array(&blocking)),
         ("panics", array(&panics)),
         ("teardowns", array(&teardowns)),
+        ("long_polls", array(&long_polls)),
         ("findings", array(&findings)),
     ]);
     line.push('\n');

@@ -93,10 +93,12 @@ mod console;
 mod expected_panics;
 mod fixture;
 pub mod fixtures;
+mod hang;
 mod jsonl;
 mod outcome;
 mod packages;
 mod panics;
+mod polls;
 mod registry;
 mod report;
 mod run;
@@ -108,7 +110,9 @@ mod teardown;
 mod wallclock;
 
 pub use allow::allow_leak;
-pub use check::{Check, DEFAULT_SETTLE, DEFAULT_TEARDOWN_TIMEOUT, DEFAULT_TIMEOUT, Flavor};
+pub use check::{
+    Check, DEFAULT_SETTLE, DEFAULT_TEARDOWN_TIMEOUT, DEFAULT_TIMEOUT, Flavor, LONG_POLL,
+};
 pub use console::CONSOLE_VARIABLE;
 pub use fixture::{AsyncFixture, BoxError, FixtureSet};
 pub use leakcheck_macros::leak_checked_test;
@@ -117,10 +121,10 @@ pub use leakcheck_macros::leak_checked_test;
 pub use leakcheck_macros::leak_checked_test as test;
 pub use outcome::TestOutcome;
 pub use panics::expect_task_panic;
-pub use report::{Finding, Problem, Report, TeardownRecord, TeardownStep};
+pub use report::{BlockedPoll, Finding, Problem, Report, TeardownRecord, TeardownStep};
 pub use settings::{
-    ALLOW_LEAKS_VARIABLE, MODE_VARIABLE, Mode, REPORT_VARIABLE, SETTLE_VARIABLE,
-    TEARDOWN_TIMEOUT_VARIABLE, TIMEOUT_VARIABLE,
+    ALLOW_LEAKS_VARIABLE, HANG_VARIABLE, MAX_POLL_VARIABLE, MODE_VARIABLE, Mode, REPORT_VARIABLE,
+    SETTLE_VARIABLE, TEARDOWN_TIMEOUT_VARIABLE, TIMEOUT_VARIABLE,
 };
 pub use spawns::{LeakedBlockingTask, LeakedTask, PanickedTask};
 #[cfg(tokio_unstable)]

@@ -15,6 +15,7 @@ use tokio::runtime::Id as RuntimeId;
 use tokio::task::{AbortHandle, Id as TaskId};
 
 use crate::expected_panics::{self, ExpectedPanic};
+use crate::polls::LongPoll;
 use crate::report::Finding;
 use crate::spawns::SpawnLog;
 
@@ -36,6 +37,20 @@ pub(crate) struct RunState {
     spawns: SpawnLog,
     /// The one thread that polls the run's async tasks, on a runtime that has one.
     task_thread: Option<ThreadId>,
+    /// Tells the run's polls from other runs' in the threads' poll slots.
+    serial: u64,
+    /// A poll longer than this fails the test; polls past the long-poll warning are kept too.
+    max_poll: Option<Duration>,
+    long_polls: Mutex<Vec<LongPoll>>,
+    /// What the harness is doing: the setup of a fixture, the body, a teardown step.
+    phase: Mutex<String>,
+}
+
+/// What a run is set up with.
+pub(crate) struct RunConfig {
+    pub(crate) task_thread: Option<ThreadId>,
+    pub(crate) serial: u64,
+    pub(crate) max_poll: Option<Duration>,
 }
 
 /// Marks a task panic whose hook is still running; dropping it marks the hook done.
@@ -54,9 +69,14 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl RunState {
-    /// The state of a run whose async tasks all run on `task_thread`, when they do (a
+    /// The state of a run. Its async tasks all run on `task_thread`, when they do (a
     /// `current_thread` or local runtime): work on any other thread is blocking work.
-    pub(crate) fn new(task_thread: Option<ThreadId>) -> Self {
+    pub(crate) fn new(config: RunConfig) -> Self {
+        let RunConfig {
+            task_thread,
+            serial,
+            max_poll,
+        } = config;
         RunState {
             findings: Mutex::new(Vec::new()),
             hooks: Mutex::new(Some(Vec::new())),
@@ -67,7 +87,36 @@ impl RunState {
             expected_panics: Mutex::new(Vec::new()),
             spawns: SpawnLog::new(),
             task_thread,
+            serial,
+            max_poll,
+            long_polls: Mutex::new(Vec::new()),
+            phase: Mutex::new(String::new()),
         }
+    }
+
+    pub(crate) fn serial(&self) -> u64 {
+        self.serial
+    }
+
+    pub(crate) fn max_poll(&self) -> Option<Duration> {
+        self.max_poll
+    }
+
+    pub(crate) fn set_phase(&self, phase: String) {
+        *lock(&self.phase) = phase;
+    }
+
+    /// What the harness is doing, as "the body" or "the teardown of fixture `Feed`".
+    pub(crate) fn phase(&self) -> String {
+        lock(&self.phase).clone()
+    }
+
+    pub(crate) fn record_long_poll(&self, poll: LongPoll) {
+        lock(&self.long_polls).push(poll);
+    }
+
+    pub(crate) fn take_long_polls(&self) -> Vec<LongPoll> {
+        std::mem::take(&mut lock(&self.long_polls))
     }
 
     /// Files a panic of the task with this id, raised on the calling thread.
@@ -183,6 +232,19 @@ pub(crate) fn find(runtime: RuntimeId) -> Option<Arc<RunState>> {
         .iter()
         .find(|(id, _)| *id == runtime)
         .map(|(_, run)| Arc::clone(run))
+}
+
+/// The run with this serial number, if it is still going.
+pub(crate) fn find_serial(serial: u64) -> Option<Arc<RunState>> {
+    lock(&RUNS)
+        .iter()
+        .find(|(_, run)| run.serial == serial)
+        .map(|(_, run)| Arc::clone(run))
+}
+
+/// Whether any run is going.
+pub(crate) fn any() -> bool {
+    !lock(&RUNS).is_empty()
 }
 
 /// The run whose runtime the calling thread is inside, if any.

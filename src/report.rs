@@ -87,6 +87,13 @@ pub enum Finding {
         /// Where it was called, as `file:line:col`.
         location: String,
     },
+    /// One poll blocked its thread for longer than the test's `max_poll`.
+    BlockingPoll {
+        /// What was polled, and for how long.
+        poll: BlockedPoll,
+        /// The `max_poll` in force.
+        limit: Duration,
+    },
     /// leakcheck itself could not run the test (the runtime could not be built, say).
     Harness {
         /// What went wrong.
@@ -103,6 +110,27 @@ pub enum Problem {
     Panicked(String),
     /// It was still running when its time limit passed.
     TimedOut(Duration),
+}
+
+/// A poll that blocked its thread: a synchronous wait or loop inside async code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockedPoll {
+    /// What was polled: `task spawned at src/feed.rs:40:9 (id 12)` (in a
+    /// `--cfg tokio_unstable` build), `the test body`, `the teardown of fixture `Feed``.
+    pub what: String,
+    /// How long it blocked, at least: polls are measured to within 25 ms.
+    pub at_least: Duration,
+}
+
+impl Display for BlockedPoll {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} blocked its thread for at least {} in one poll",
+            self.what,
+            Spelled(self.at_least)
+        )
+    }
 }
 
 /// How one teardown step went: for the machine-readable report's slowest teardowns.
@@ -138,6 +166,7 @@ pub struct Report {
     mode: Mode,
     teardowns: Vec<TeardownRecord>,
     duration: Duration,
+    long_polls: Vec<BlockedPoll>,
 }
 
 impl Report {
@@ -155,7 +184,19 @@ impl Report {
             mode: Mode::Fail,
             teardowns: Vec::new(),
             duration: Duration::ZERO,
+            long_polls: Vec::new(),
         }
+    }
+
+    pub(crate) fn with_long_polls(mut self, long_polls: Vec<BlockedPoll>) -> Self {
+        self.long_polls = long_polls;
+        self
+    }
+
+    /// Polls that blocked their thread longer than [`LONG_POLL`](crate::LONG_POLL) without
+    /// breaking a `max_poll`: reported as warnings. Those that broke it are findings.
+    pub fn long_polls(&self) -> &[BlockedPoll] {
+        &self.long_polls
     }
 
     pub(crate) fn with_finding(mut self, finding: Finding) -> Self {
@@ -415,6 +456,9 @@ impl Display for Finding {
                 f,
                 "on_teardown called at {location} after teardown had finished; its cleanup never ran"
             ),
+            Finding::BlockingPoll { poll, limit } => {
+                write!(f, "{poll} (max_poll is {})", Spelled(*limit))
+            }
             Finding::Harness { message } => {
                 write!(f, "leakcheck could not run the test: {message}")
             }
@@ -423,8 +467,8 @@ impl Display for Finding {
 }
 
 impl Finding {
-    /// Leaks and detached panics: what `LEAKCHECK=warn` reports without failing and
-    /// `LEAKCHECK=off` does not look for. The test's own failures, and its fixtures' setup and
+    /// Leaks, detached panics and blocking polls: what `LEAKCHECK=warn` reports without
+    /// failing and `LEAKCHECK=off` does not look for. The test's own failures, and its fixtures' setup and
     /// teardown, fail it in every mode.
     pub fn is_leak(&self) -> bool {
         matches!(
@@ -433,6 +477,7 @@ impl Finding {
                 | Finding::BlockingTasksLeaked { .. }
                 | Finding::TaskPanicked { .. }
                 | Finding::HookTooLate { .. }
+                | Finding::BlockingPoll { .. }
         )
     }
 
@@ -464,6 +509,9 @@ impl Finding {
             Finding::HookTooLate { .. } => {
                 Some("register cleanup with on_teardown while the test body or its teardown runs")
             }
+            Finding::BlockingPoll { .. } => Some(
+                "a blocking call in async code stalls every task on its thread: run it with tokio::task::spawn_blocking, or use its async equivalent (tokio::time::sleep, tokio::sync::Mutex)",
+            ),
             _ => None,
         }
     }

@@ -20,15 +20,19 @@ use tokio::task::Id as TaskId;
 
 use crate::allow::AllowRule;
 use crate::backtraces::{self, ShortBacktrace};
+use crate::check::LONG_POLL;
 use crate::check::{Check, Flavor, Resolved};
 use crate::console;
 use crate::fixture::FixtureSet;
+use crate::hang::{self, Phase, Watch};
 use crate::jsonl;
 use crate::outcome::TestOutcome;
 use crate::packages;
 use crate::panics::{self, PanicPayload};
+use crate::polls::{self, Step};
+use crate::registry::RunConfig;
 use crate::registry::{self, RunState};
-use crate::report::{Finding, Report, TeardownRecord, plural};
+use crate::report::{BlockedPoll, Finding, Report, Spelled, TeardownRecord, plural};
 use crate::settings::Mode;
 use crate::sites;
 use crate::spawns::{self, KNOWS_SPAWN_SITES, LeakedTask, LentSubscriber, SpawnLog};
@@ -141,26 +145,36 @@ fn run_resolved(check: &Check, settings: &Resolved, test: &mut dyn ErasedTest) -
     // Lent before the runtime is built: building it already spawns (its workers).
     let _lent = LentSubscriber::lend();
     let busy_threads = Arc::new(AtomicUsize::new(0));
-    let task_thread = (check.flavor != Flavor::MultiThread).then(|| std::thread::current().id());
-    let run = Arc::new(RunState::new(task_thread));
-    let runtime = match build_runtime(check, &busy_threads, run.spawns()) {
+    let run = Arc::new(RunState::new(RunConfig {
+        task_thread: (check.flavor != Flavor::MultiThread).then(|| std::thread::current().id()),
+        serial: polls::next_run_serial(),
+        max_poll: settings.max_poll,
+    }));
+    let runtime = match build_runtime(check, &busy_threads, &run) {
         Ok(runtime) => runtime,
         Err(error) => {
             return harness_failure(check, format!("could not build the tokio runtime: {error}"));
         }
     };
     let registration = registry::register(runtime.handle().id(), Arc::clone(&run));
+    hang::watch_polls();
+    let watch = Arc::new(Watch {
+        test: check.test.clone(),
+        run: Arc::clone(&run),
+        on_hang: settings.on_hang,
+        thread: polls::this_thread(),
+    });
     // Everything the user wrote runs under its own catch_unwind inside `drive`; this one
     // catches what escapes it (a panicking `Drop` of a timed-out body, say) so that the
     // runtime still shuts down with a bound instead of waiting in its own `Drop`.
     let driven = catch_unwind(AssertUnwindSafe(|| {
-        runtime.block_on(drive(settings, test, &run))
+        runtime.block_on(drive(settings, test, &watch))
     }));
     let Driven {
         mut findings,
         test_panic,
         settle_time,
-        warnings,
+        mut warnings,
         teardowns,
     } = match driven {
         Ok(driven) => driven,
@@ -174,6 +188,31 @@ fn run_resolved(check: &Check, settings: &Resolved, test: &mut dyn ErasedTest) -
             teardowns: Vec::new(),
         },
     };
+
+    // Polls that ended since the watchdog last looked are filed before the verdict.
+    hang::look_now();
+    let mut long_polls = Vec::new();
+    for poll in run.take_long_polls() {
+        let poll = BlockedPoll {
+            what: poll
+                .what
+                .unwrap_or_else(|| "a task of the test's runtime".to_owned()),
+            at_least: poll.at_least,
+        };
+        match settings.max_poll {
+            Some(limit) if poll.at_least > limit => {
+                findings.push(Finding::BlockingPoll { poll, limit });
+            }
+            _ if poll.at_least > LONG_POLL => long_polls.push(poll),
+            _ => {}
+        }
+    }
+    warnings.extend(long_polls.iter().map(|poll| {
+        format!(
+            "{poll}; polls over {} are reported, and max_poll = \"<limit>\" fails a test on them",
+            Spelled(LONG_POLL)
+        )
+    }));
 
     let grace = settings.settle.max(MIN_BLOCKING_GRACE);
     runtime.shutdown(grace);
@@ -193,6 +232,7 @@ fn run_resolved(check: &Check, settings: &Resolved, test: &mut dyn ErasedTest) -
             .filter(|finding| detecting || !finding.is_leak()),
     );
     Report::new(check.test.clone(), findings, test_panic)
+        .with_long_polls(long_polls)
         .with_settle_time(settle_time)
         .with_warnings(warnings)
         .with_mode(settings.mode)
@@ -207,7 +247,7 @@ fn harness_failure(check: &Check, message: String) -> Report {
 fn build_runtime(
     check: &Check,
     busy_threads: &Arc<AtomicUsize>,
-    spawns: &SpawnLog,
+    run: &RunState,
 ) -> io::Result<TestRuntime> {
     let mut builder = match check.flavor {
         Flavor::MultiThread => Builder::new_multi_thread(),
@@ -230,7 +270,7 @@ fn build_runtime(
             spawns::runtime_thread_stopping();
             stopped.fetch_sub(1, Ordering::SeqCst);
         });
-    spawns.install(&mut builder);
+    run.spawns().install(&mut builder, run.serial());
     let runtime = match check.flavor {
         Flavor::Local => TestRuntime::Local(builder.build_local(LocalOptions::default())?),
         Flavor::CurrentThread | Flavor::MultiThread => TestRuntime::Shared(builder.build()?),
@@ -239,7 +279,8 @@ fn build_runtime(
 }
 
 /// Steps 2 to 5 of a run: setup, body, teardown, settle.
-async fn drive(settings: &Resolved, test: &mut dyn ErasedTest, run: &RunState) -> Driven {
+async fn drive(settings: &Resolved, test: &mut dyn ErasedTest, watch: &Arc<Watch>) -> Driven {
+    let run = &*watch.run;
     let spawns = run.spawns();
     let leftovers = Leftovers {
         baseline: Handle::current().metrics().num_alive_tasks(),
@@ -247,10 +288,13 @@ async fn drive(settings: &Resolved, test: &mut dyn ErasedTest, run: &RunState) -
         spawns,
         rules: &settings.allow_rules,
     };
-    let mut steps = Steps::new(run, settings.timeout, settings.teardown_timeout);
+    let mut steps = Steps::new(watch, settings.timeout, settings.teardown_timeout);
     let mut test_panic = None;
     if test.setup(&mut steps).await {
-        match wallclock::within(settings.timeout, test.body()).await {
+        let alarm = watch.step(Phase::Body, settings.timeout);
+        let body = wallclock::within(settings.timeout, Step::new(run.serial(), test.body())).await;
+        drop(alarm);
+        match body {
             Bounded::Completed(None) => {}
             Bounded::Completed(Some(error)) => {
                 steps.findings.push(Finding::TestFailed { error });
@@ -283,7 +327,9 @@ async fn drive(settings: &Resolved, test: &mut dyn ErasedTest, run: &RunState) -
             teardowns: steps.teardowns,
         };
     }
+    let alarm = watch.step(Phase::Settle, settings.settle + PANIC_HOOK_ALLOWANCE);
     let (leaked, settle_time) = settle(&leftovers, settings.settle).await;
+    drop(alarm);
     let mut findings = steps.findings;
     let mut leaked_tasks = Vec::new();
     if leaked > 0 {

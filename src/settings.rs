@@ -33,6 +33,20 @@ pub const TEARDOWN_TIMEOUT_VARIABLE: &str = "LEAKCHECK_TEARDOWN_TIMEOUT";
 pub const REPORT_VARIABLE: &str = "LEAKCHECK_REPORT";
 /// `LEAKCHECK_ALLOW_LEAKS`: the default `allow_leaks`, entries separated by commas.
 pub const ALLOW_LEAKS_VARIABLE: &str = "LEAKCHECK_ALLOW_LEAKS";
+/// `LEAKCHECK_MAX_POLL`: the default `max_poll`.
+pub const MAX_POLL_VARIABLE: &str = "LEAKCHECK_MAX_POLL";
+/// `LEAKCHECK_HANG=exit|wait`: what to do about a test stuck in synchronous code.
+pub const HANG_VARIABLE: &str = "LEAKCHECK_HANG";
+
+/// What leakcheck does when a test's thread is stuck past its limit and the grace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum OnHang {
+    /// Print the report and end the test process, failing: CI must not hang.
+    #[default]
+    Exit,
+    /// Print the report and keep waiting, for someone to attach a debugger or the console.
+    Wait,
+}
 
 /// The environment's settings; `None` where a variable is unset or empty.
 #[derive(Debug, Clone, Default)]
@@ -43,6 +57,8 @@ pub(crate) struct Environment {
     pub(crate) teardown_timeout: Option<Duration>,
     pub(crate) report: Option<PathBuf>,
     pub(crate) allow_leaks: Option<Vec<AllowRule>>,
+    pub(crate) max_poll: Option<Duration>,
+    pub(crate) on_hang: OnHang,
 }
 
 /// The settings of this process, or what is wrong with them.
@@ -69,6 +85,7 @@ impl Environment {
         let settle = duration(SETTLE_VARIABLE);
         let timeout = duration(TIMEOUT_VARIABLE);
         let teardown_timeout = duration(TEARDOWN_TIMEOUT_VARIABLE);
+        let max_poll = duration(MAX_POLL_VARIABLE);
         let mode = set(MODE_VARIABLE).and_then(|value| match value.trim() {
             "fail" => Some(Mode::Fail),
             "warn" => Some(Mode::Warn),
@@ -80,8 +97,20 @@ impl Environment {
                 None
             }
         });
+        let on_hang = match set(HANG_VARIABLE).as_deref().map(str::trim) {
+            None | Some("exit") => OnHang::Exit,
+            Some("wait") => OnHang::Wait,
+            Some(other) => {
+                problems.push(format!(
+                    "{HANG_VARIABLE}={other:?} is not a choice: write exit or wait"
+                ));
+                OnHang::Exit
+            }
+        };
         let environment = Environment {
             mode,
+            max_poll,
+            on_hang,
             settle,
             timeout,
             teardown_timeout,
@@ -154,8 +183,16 @@ mod tests {
 
     #[test]
     fn every_bad_value_is_named_with_what_it_accepts() {
-        let problems = read(&[("LEAKCHECK", "loud"), ("LEAKCHECK_TIMEOUT", "ten")])
-            .expect_err("both values are wrong");
+        let problems = read(&[
+            ("LEAKCHECK", "loud"),
+            ("LEAKCHECK_TIMEOUT", "ten"),
+            ("LEAKCHECK_HANG", "later"),
+        ])
+        .expect_err("the values are wrong");
+        assert!(
+            problems.contains("LEAKCHECK_HANG=\"later\" is not a choice: write exit or wait"),
+            "{problems}"
+        );
         assert!(
             problems.contains("LEAKCHECK=\"loud\" is not a mode: write fail, warn or off"),
             "{problems}"
@@ -174,8 +211,12 @@ mod tests {
             ("LEAKCHECK_TEARDOWN_TIMEOUT", "2s"),
             ("LEAKCHECK_REPORT", "target/leaks.jsonl"),
             ("LEAKCHECK_ALLOW_LEAKS", "bb8, src/metrics.rs"),
+            ("LEAKCHECK_MAX_POLL", "900ms"),
+            ("LEAKCHECK_HANG", "wait"),
         ])
         .expect("valid");
+        assert_eq!(environment.max_poll, Some(Duration::from_millis(900)));
+        assert_eq!(environment.on_hang, OnHang::Wait);
         assert_eq!(environment.mode, Some(Mode::Warn));
         assert_eq!(environment.settle, Some(Duration::from_millis(50)));
         assert_eq!(environment.teardown_timeout, Some(Duration::from_secs(2)));

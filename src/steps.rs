@@ -1,10 +1,14 @@
 //! Setup and teardown steps, each bounded in real time and each failure written down.
 
 use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::fixture::{AsyncFixture, BoxError, short_type_name};
+use crate::hang::{Phase, Watch};
 use crate::panics;
+use crate::polls::Step;
 use crate::registry::RunState;
 use crate::report::{Finding, Problem, TeardownRecord, TeardownStep};
 use crate::wallclock::{Bounded, within, within_deadline};
@@ -12,6 +16,7 @@ use crate::wallclock::{Bounded, within, within_deadline};
 /// Runs the steps of one test and keeps what went wrong.
 pub struct Steps<'run> {
     run: &'run RunState,
+    watch: &'run Arc<Watch>,
     setup_timeout: Duration,
     teardown_timeout: Duration,
     pub(crate) findings: Vec<Finding>,
@@ -32,12 +37,13 @@ fn error_chain(error: &BoxError) -> String {
 
 impl<'run> Steps<'run> {
     pub(crate) fn new(
-        run: &'run RunState,
+        watch: &'run Arc<Watch>,
         setup_timeout: Duration,
         teardown_timeout: Duration,
     ) -> Self {
         Steps {
-            run,
+            run: &watch.run,
+            watch,
             setup_timeout,
             teardown_timeout,
             findings: Vec::new(),
@@ -46,16 +52,20 @@ impl<'run> Steps<'run> {
     }
 
     pub(crate) async fn setup<T: AsyncFixture>(&mut self) -> Option<T> {
-        let problem = match within(self.setup_timeout, T::setup()).await {
+        let fixture = short_type_name::<T>();
+        let alarm = self
+            .watch
+            .step(Phase::Setup(fixture.clone()), self.setup_timeout);
+        let setup = pin!(T::setup());
+        let outcome = within(self.setup_timeout, Step::new(self.run.serial(), setup)).await;
+        drop(alarm);
+        let problem = match outcome {
             Bounded::Completed(Ok(fixture)) => return Some(fixture),
             Bounded::Completed(Err(error)) => Problem::Failed(error_chain(&error)),
             Bounded::Panicked(payload) => Problem::Panicked(panics::message(&*payload)),
             Bounded::TimedOut => Problem::TimedOut(self.setup_timeout),
         };
-        self.findings.push(Finding::Setup {
-            fixture: short_type_name::<T>(),
-            problem,
-        });
+        self.findings.push(Finding::Setup { fixture, problem });
         None
     }
 
@@ -87,9 +97,14 @@ impl<'run> Steps<'run> {
     ) {
         let started = Instant::now();
         let deadline = started + self.teardown_timeout;
+        let alarm = self
+            .watch
+            .step(Phase::Teardown(step.clone()), self.teardown_timeout);
         self.run.set_teardown_deadline(Some(deadline));
-        let outcome = within_deadline(deadline, cleanup).await;
+        let cleanup = pin!(cleanup);
+        let outcome = within_deadline(deadline, Step::new(self.run.serial(), cleanup)).await;
         self.run.set_teardown_deadline(None);
+        drop(alarm);
         let problem = match outcome {
             Bounded::Completed(None) => None,
             Bounded::Completed(Some(error)) => Some(Problem::Failed(error)),

@@ -18,12 +18,29 @@ use crate::panics::PanicPayload;
 
 type TimerKey = (Instant, u64);
 
+/// What the watchdog does when a deadline passes.
+enum Due {
+    /// Wake a future waiting for the deadline.
+    Wake(Waker),
+    /// Run this, on the watchdog's thread: for when the thread that set the deadline may be
+    /// stuck and cannot be woken.
+    Alarm(Box<dyn FnOnce() + Send>),
+}
+
 #[derive(Default)]
 struct Timers {
-    pending: BTreeMap<TimerKey, Waker>,
+    pending: BTreeMap<TimerKey, Due>,
     next_id: u64,
     /// When the watchdog wakes next on its own; `None` while it waits for a first timer.
     wakes_at: Option<Instant>,
+    /// Called every `tick_every` while it returns `true`.
+    ticker: Option<fn(Instant) -> bool>,
+    tick_every: Duration,
+    /// When the ticker runs next.
+    next_tick: Option<Instant>,
+    /// Counts calls of [`tick`], so a ticker that said `false` is not stopped when a new
+    /// call asked for it meanwhile.
+    tick_requests: u64,
 }
 
 struct Watchdog {
@@ -75,14 +92,36 @@ impl Watchdog {
             }
             if !due.is_empty() {
                 drop(timers);
-                due.into_iter().for_each(Waker::wake);
+                for due in due {
+                    match due {
+                        Due::Wake(waker) => waker.wake(),
+                        Due::Alarm(alarm) => alarm(),
+                    }
+                }
                 timers = self.lock();
                 continue;
+            }
+            if let Some(ticker) = timers.ticker
+                && timers.next_tick.is_none_or(|next| next <= now)
+            {
+                let requests = timers.tick_requests;
+                drop(timers);
+                let again = ticker(now);
+                timers = self.lock();
+                if again || timers.tick_requests != requests {
+                    timers.next_tick = Some(now + timers.tick_every);
+                } else {
+                    timers.ticker = None;
+                    timers.next_tick = None;
+                }
             }
             timers.wakes_at = timers
                 .pending
                 .first_key_value()
-                .map(|((deadline, _), _)| *deadline);
+                .map(|((deadline, _), _)| *deadline)
+                .into_iter()
+                .chain(timers.next_tick)
+                .min();
             timers = match timers.wakes_at {
                 Some(deadline) => {
                     let wait = deadline.saturating_duration_since(now);
@@ -131,31 +170,81 @@ impl Future for WallSleep {
         let mut timers = watchdog.lock();
         match this.registered {
             Some(key) => match timers.pending.get_mut(&key) {
-                Some(waker) => waker.clone_from(cx.waker()),
+                Some(Due::Wake(waker)) => waker.clone_from(cx.waker()),
                 // The watchdog removes a timer only once its deadline has passed.
-                None => {
+                Some(Due::Alarm(_)) | None => {
                     this.registered = None;
                     return Poll::Ready(());
                 }
             },
             None => {
-                let key = (this.deadline, timers.next_id);
-                timers.next_id += 1;
-                timers.pending.insert(key, cx.waker().clone());
+                let key =
+                    watchdog.insert(&mut timers, this.deadline, Due::Wake(cx.waker().clone()));
                 this.registered = Some(key);
-                // Waking the watchdog costs a context switch; it is needed only when it would
-                // otherwise sleep past this deadline. Timers of finished tests are removed, so
-                // it may wake early and find nothing due: that is cheap and rare.
-                if timers
-                    .wakes_at
-                    .is_none_or(|wakes_at| this.deadline < wakes_at)
-                {
-                    timers.wakes_at = Some(this.deadline);
-                    watchdog.earliest_changed.notify_one();
-                }
             }
         }
         Poll::Pending
+    }
+}
+
+impl Watchdog {
+    fn insert(&self, timers: &mut Timers, deadline: Instant, due: Due) -> TimerKey {
+        let key = (deadline, timers.next_id);
+        timers.next_id += 1;
+        timers.pending.insert(key, due);
+        // Waking the watchdog costs a context switch; it is needed only when it would
+        // otherwise sleep past this deadline. Timers of finished tests are removed, so it may
+        // wake early and find nothing due: that is cheap and rare.
+        if timers.wakes_at.is_none_or(|wakes_at| deadline < wakes_at) {
+            timers.wakes_at = Some(deadline);
+            self.earliest_changed.notify_one();
+        }
+        key
+    }
+}
+
+/// Runs `alarm` on the watchdog's thread once `deadline` passes, unless the returned
+/// [`Alarm`] is dropped first.
+pub(crate) fn alarm(deadline: Instant, alarm: Box<dyn FnOnce() + Send>) -> Alarm {
+    let Ok(watchdog) = watchdog() else {
+        // `start` reported this before any run began.
+        return Alarm(None);
+    };
+    let mut timers = watchdog.lock();
+    Alarm(Some(watchdog.insert(
+        &mut timers,
+        deadline,
+        Due::Alarm(alarm),
+    )))
+}
+
+/// A pending alarm; dropping it calls the alarm off.
+pub(crate) struct Alarm(Option<TimerKey>);
+
+impl Drop for Alarm {
+    fn drop(&mut self) {
+        if let (Some(key), Ok(watchdog)) = (self.0.take(), watchdog()) {
+            watchdog.lock().pending.remove(&key);
+        }
+    }
+}
+
+/// Has the watchdog call `ticker` every `every` until it returns `false`; a later call starts
+/// it again.
+pub(crate) fn tick(every: Duration, ticker: fn(Instant) -> bool) {
+    if let Ok(watchdog) = watchdog() {
+        let mut timers = watchdog.lock();
+        timers.tick_requests += 1;
+        if timers.ticker.is_none() {
+            timers.ticker = Some(ticker);
+            timers.tick_every = every;
+            let first = Instant::now() + every;
+            timers.next_tick = Some(first);
+            if timers.wakes_at.is_none_or(|wakes_at| first < wakes_at) {
+                timers.wakes_at = Some(first);
+                watchdog.earliest_changed.notify_one();
+            }
+        }
     }
 }
 

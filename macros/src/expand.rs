@@ -171,6 +171,7 @@ fn builder_calls(options: &Options, krate: &Path) -> TokenStream {
         (quote!(timeout), options.timeout),
         (quote!(teardown_timeout), options.teardown_timeout),
         (quote!(settle), options.settle),
+        (quote!(max_poll), options.max_poll),
     ];
     for (method, value) in durations {
         if let Some((duration, _)) = value {

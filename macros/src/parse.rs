@@ -14,8 +14,7 @@ use syn::{
 /// The most fixtures one test can take; `leakcheck::FixtureSet` exists for tuples up to this.
 const MAX_FIXTURES: usize = 12;
 
-const OPTION_NAMES: &str =
-    "flavor, worker_threads, start_paused, timeout, teardown_timeout, settle, allow_leaks, crate";
+const OPTION_NAMES: &str = "flavor, worker_threads, start_paused, timeout, teardown_timeout, settle, max_poll, allow_leaks, crate";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Flavor {
@@ -33,6 +32,7 @@ pub(crate) struct Options {
     pub(crate) timeout: Option<(Duration, Span)>,
     pub(crate) teardown_timeout: Option<(Duration, Span)>,
     pub(crate) settle: Option<(Duration, Span)>,
+    pub(crate) max_poll: Option<(Duration, Span)>,
     pub(crate) allow_leaks: Option<(Vec<LitStr>, Span)>,
     pub(crate) krate: Option<(Path, Span)>,
 }
@@ -171,6 +171,10 @@ impl Options {
             "settle" => {
                 let window = parse_duration(&name, &value)?;
                 set_once(&mut self.settle, &name, window, span)
+            }
+            "max_poll" => {
+                let limit = parse_duration(&name, &value)?;
+                set_once(&mut self.max_poll, &name, limit, span)
             }
             "crate" => {
                 let Lit::Str(path) = &value else {

@@ -18,6 +18,7 @@ use std::collections::HashMap;
 
 use super::names::SpawnSpan;
 use super::{LeakedBlockingTask, LeakedTask, PanickedTask};
+use crate::polls;
 
 /// What the log knows of one task id.
 #[derive(Clone, Copy, Default)]
@@ -190,9 +191,16 @@ impl SpawnLog {
         self.window.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(crate) fn install(&self, builder: &mut Builder) {
+    /// Installs the task hooks: spawns and ends of tasks for the log, polls for the poll slots
+    /// of `run`.
+    pub(crate) fn install(&self, builder: &mut Builder, run: u64) {
         let spawned = self.clone();
         let terminated = self.clone();
+        builder
+            .on_before_task_poll(move |meta: &TaskMeta<'_>| {
+                polls::task_poll_started(run, number(meta.id()));
+            })
+            .on_after_task_poll(|_: &TaskMeta<'_>| polls::task_poll_ended());
         builder
             .on_task_spawn(move |meta: &TaskMeta<'_>| {
                 // The hook runs in the spawner's context: a task id here is the parent's.
@@ -240,6 +248,25 @@ impl SpawnLog {
                 }
             }
         }
+    }
+
+    /// A task that is alive, in words: `task "name" spawned at src/feed.rs:40:9 (id 12)`.
+    pub(crate) fn describe_task(&self, task: u64) -> Option<String> {
+        let window = self.lock();
+        let index = usize::try_from(task.checked_sub(window.first)?).ok()?;
+        let spawned = window.slots.get(index)?.spawned?;
+        drop(window);
+        let name = self
+            .spans()
+            .names
+            .get(&task)
+            .map(|name| format!(" {name:?}"))
+            .unwrap_or_default();
+        Some(format!(
+            "task{name} spawned at {} (id {})",
+            crate::sites::location(spawned.at),
+            spawned.id
+        ))
     }
 
     /// The tasks still alive, in the order of their spawn sites.

@@ -11,7 +11,12 @@ impl SpawnLog {
         SpawnLog
     }
 
-    pub(crate) fn install(&self, _: &mut Builder) {}
+    pub(crate) fn install(&self, _: &mut Builder, _run: u64) {}
+
+    /// A task in words; unknown here.
+    pub(crate) fn describe_task(&self, _: u64) -> Option<String> {
+        None
+    }
 
     /// The tasks still alive; unknown here, so none.
     pub(crate) fn alive(&self) -> Vec<LeakedTask> {

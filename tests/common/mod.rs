@@ -165,11 +165,25 @@ pub struct ChildRun {
     pub success: bool,
     pub output: String,
     pub took: Duration,
+    /// Whether the child was still running at its limit, and was killed.
+    pub timed_out: bool,
 }
 
 /// Runs this test binary with `args` and `environment`, bounded by `CHILD_LIMIT`, and
 /// collects what it printed.
 pub fn run_self(args: &[&str], environment: &[(&str, &str)]) -> ChildRun {
+    let run = run_self_for(args, environment, CHILD_LIMIT);
+    assert!(
+        !run.timed_out,
+        "the child test binary {args:?} did not exit within {CHILD_LIMIT:?}:\n{}",
+        run.output
+    );
+    run
+}
+
+/// Runs this test binary with `args` and `environment`, kills it if it is still running
+/// after `limit`, and collects what it printed.
+pub fn run_self_for(args: &[&str], environment: &[(&str, &str)], limit: Duration) -> ChildRun {
     let exe = std::env::current_exe().expect("the test binary knows its path");
     let started = Instant::now();
     let mut child = Command::new(exe)
@@ -184,13 +198,15 @@ pub fn run_self(args: &[&str], environment: &[(&str, &str)]) -> ChildRun {
         drain(child.stdout.take().expect("stdout is piped")),
         drain(child.stderr.take().expect("stderr is piped")),
     ];
+    let mut timed_out = false;
     let status = loop {
         if let Some(status) = child.try_wait().expect("the child can be waited for") {
             break status;
         }
-        if started.elapsed() > CHILD_LIMIT {
+        if started.elapsed() > limit {
+            timed_out = true;
             let _ = child.kill();
-            panic!("the child test binary {args:?} did not exit within {CHILD_LIMIT:?}");
+            break child.wait().expect("the killed child can be waited for");
         }
         thread::sleep(Duration::from_millis(10));
     };
@@ -202,6 +218,7 @@ pub fn run_self(args: &[&str], environment: &[(&str, &str)]) -> ChildRun {
         success: status.success(),
         output,
         took,
+        timed_out,
     }
 }
 

@@ -1,0 +1,259 @@
+//! Which poll each thread of a test's runtime is in, seen from outside the thread.
+//!
+//! A poll that blocks its thread (a `std::thread::sleep`, a blocking lock or call, a busy loop)
+//! stalls every task on that thread, and no `.await` lets tokio interrupt it. The thread cannot
+//! report on itself, so each thread keeps a slot that says what it is polling, and the
+//! watchdog thread looks at every slot a few times a second: a slot that shows the same poll
+//! at two looks far enough apart has a poll that blocked its thread at least that long.
+//!
+//! Marking a poll costs two relaxed atomic stores, no clock read: time is the watchdog's
+//! business. The harness marks its own steps (a fixture's setup, the body, a teardown step) in
+//! every build; in a `--cfg tokio_unstable` build tokio's poll hooks mark every task's poll,
+//! with its task number, so the report can name the task and its spawn site.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+/// How often the watchdog looks at the slots while a test runs. A blocking poll is measured
+/// to within this.
+pub(crate) const LOOK_EVERY: Duration = Duration::from_millis(25);
+
+/// What a thread is polling, as its slot stores it.
+const IDLE: u64 = 0;
+/// One of the harness's own steps: a fixture's setup or teardown, a teardown hook, the body.
+const STEP: u64 = 1;
+/// Task numbers are stored offset by this, past the two values above.
+const TASK_OFFSET: u64 = 2;
+
+/// What a blocking poll was polling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Polled {
+    /// A step of the harness: the body, a fixture's setup or teardown, a teardown hook.
+    Step,
+    /// The task with this number (tokio's task id, as a number).
+    Task(u64),
+}
+
+/// One thread's slot.
+#[derive(Default)]
+pub(crate) struct PollSlot {
+    /// Changes whenever a poll starts or ends: equal at two looks means the same poll.
+    changes: AtomicU64,
+    /// [`IDLE`], [`STEP`], or a task number plus [`TASK_OFFSET`].
+    polling: AtomicU64,
+    /// The serial number of the run whose poll it is.
+    run: AtomicU64,
+}
+
+impl PollSlot {
+    fn mark(&self, run: u64, polling: u64) {
+        self.run.store(run, Ordering::Relaxed);
+        self.polling.store(polling, Ordering::Relaxed);
+        self.changes.fetch_add(1, Ordering::Release);
+    }
+
+    /// What the thread is polling now, and for which run.
+    pub(crate) fn polling(&self) -> Option<(u64, Polled)> {
+        let run = self.run.load(Ordering::Relaxed);
+        match self.polling.load(Ordering::Relaxed) {
+            IDLE => None,
+            STEP => Some((run, Polled::Step)),
+            task => Some((run, Polled::Task(task - TASK_OFFSET))),
+        }
+    }
+}
+
+/// Every slot ever made, for the watchdog; a slot goes when its thread ends.
+fn slots() -> MutexGuard<'static, Vec<Weak<PollSlot>>> {
+    static SLOTS: Mutex<Vec<Weak<PollSlot>>> = Mutex::new(Vec::new());
+    SLOTS.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+thread_local! {
+    static SLOT: Arc<PollSlot> = {
+        let slot = Arc::new(PollSlot::default());
+        let mut all = slots();
+        all.retain(|slot| slot.strong_count() > 0);
+        all.push(Arc::downgrade(&slot));
+        slot
+    };
+    /// The step of the harness this thread is in, if any: a task polled inside a step (a
+    /// `LocalSet` in the body) hands the slot back to the step when its poll ends.
+    static IN_STEP: Cell<Option<u64>> = const { Cell::new(None) };
+}
+
+/// The calling thread's slot.
+pub(crate) fn this_thread() -> Arc<PollSlot> {
+    SLOT.with(Arc::clone)
+}
+
+/// Marks one poll of a harness step on the calling thread while alive.
+struct StepPoll {
+    outer: Option<u64>,
+}
+
+impl StepPoll {
+    fn start(run: u64) -> Self {
+        SLOT.with(|slot| slot.mark(run, STEP));
+        StepPoll {
+            outer: IN_STEP.with(|step| step.replace(Some(run))),
+        }
+    }
+}
+
+impl Drop for StepPoll {
+    fn drop(&mut self) {
+        IN_STEP.with(|step| step.set(self.outer));
+        let after = self.outer.map_or(IDLE, |_| STEP);
+        SLOT.with(|slot| slot.mark(self.outer.unwrap_or(0), after));
+    }
+}
+
+/// A future of the harness's steps, each of whose polls is marked on its thread's slot.
+pub(crate) struct Step<F> {
+    run: u64,
+    future: F,
+}
+
+impl<F> Step<F> {
+    pub(crate) fn new(run: u64, future: F) -> Self {
+        Step { run, future }
+    }
+}
+
+impl<F: Future + Unpin> Future for Step<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let _marked = StepPoll::start(self.run);
+        Pin::new(&mut self.future).poll(cx)
+    }
+}
+
+/// tokio is about to poll task `number` of run `run` on the calling thread.
+#[cfg_attr(not(tokio_unstable), allow(dead_code))] // called by tokio_unstable's poll hooks
+pub(crate) fn task_poll_started(run: u64, number: u64) {
+    SLOT.with(|slot| slot.mark(run, number.saturating_add(TASK_OFFSET)));
+}
+
+/// tokio has polled a task on the calling thread.
+#[cfg_attr(not(tokio_unstable), allow(dead_code))] // called by tokio_unstable's poll hooks
+pub(crate) fn task_poll_ended() {
+    let step = IN_STEP.with(Cell::get);
+    SLOT.with(|slot| match step {
+        Some(run) => slot.mark(run, STEP),
+        None => slot.mark(0, IDLE),
+    });
+}
+
+/// A poll the watchdog saw last longer than a run wants to hear of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LongPoll {
+    pub(crate) run: u64,
+    pub(crate) polled: Polled,
+    /// What was polled, in words, as the run described it while the poll went on.
+    pub(crate) what: Option<String>,
+    /// How long the watchdog saw it last, at least; it may have lasted up to two looks longer.
+    pub(crate) at_least: Duration,
+}
+
+/// What the watchdog asks the runs as it looks at the slots.
+pub(crate) trait Runs {
+    /// How long a poll of `run` may last before the run wants to hear of it.
+    fn threshold(&self, run: u64) -> Option<Duration>;
+    /// What `polled` of `run` is, in words, while it is being polled.
+    fn describe(&self, run: u64, polled: Polled) -> Option<String>;
+    /// A poll of the run lasted longer than its threshold.
+    fn long_poll(&self, poll: LongPoll);
+}
+
+/// What the watchdog remembers of a slot between looks.
+struct Seen {
+    changes: u64,
+    /// The first and the last look that saw this poll.
+    first: Instant,
+    last: Instant,
+    polling: Option<(u64, Polled)>,
+    what: Option<String>,
+}
+
+/// The watchdog's looks at the slots.
+#[derive(Default)]
+pub(crate) struct Looks {
+    seen: HashMap<usize, Seen>,
+}
+
+impl Looks {
+    /// Looks at every slot, and tells `runs` of each poll that ended since the last look
+    /// having lasted longer than its run's threshold: longer, that is, between the first and
+    /// the last look that saw it, so a poll is never said to have lasted longer than it did.
+    pub(crate) fn look(&mut self, now: Instant, runs: &impl Runs) {
+        let live: Vec<Arc<PollSlot>> = slots().iter().filter_map(Weak::upgrade).collect();
+        let mut still_here = Vec::with_capacity(live.len());
+        for slot in live {
+            let key = Arc::as_ptr(&slot) as usize;
+            still_here.push(key);
+            let changes = slot.changes.load(Ordering::Acquire);
+            let polling = slot.polling();
+            match self.seen.get_mut(&key) {
+                Some(seen) if seen.changes == changes => {
+                    seen.last = now;
+                    // Described while it still runs: a task may be gone once its poll ends.
+                    if seen.what.is_none()
+                        && let Some((run, polled)) = seen.polling
+                    {
+                        seen.what = runs.describe(run, polled);
+                    }
+                    continue;
+                }
+                Some(seen) => {
+                    // The poll seen last time ended, somewhere between then and now.
+                    if let Some((run, polled)) = seen.polling {
+                        let at_least = seen.last.saturating_duration_since(seen.first);
+                        if runs.threshold(run).is_some_and(|limit| at_least > limit) {
+                            runs.long_poll(LongPoll {
+                                run,
+                                polled,
+                                what: seen.what.take(),
+                                at_least,
+                            });
+                        }
+                    }
+                }
+                None => {}
+            }
+            self.seen.insert(
+                key,
+                Seen {
+                    changes,
+                    first: now,
+                    last: now,
+                    polling,
+                    what: None,
+                },
+            );
+        }
+        self.seen.retain(|key, _| still_here.contains(key));
+    }
+}
+
+/// The serial numbers of runs, so a slot can say whose poll it shows without a reference.
+pub(crate) fn next_run_serial() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The watchdog's looks, kept across its wake-ups.
+pub(crate) fn looks() -> MutexGuard<'static, Looks> {
+    static LOOKS: OnceLock<Mutex<Looks>> = OnceLock::new();
+    LOOKS
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+}
