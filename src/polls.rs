@@ -6,12 +6,12 @@
 //! watchdog thread looks at every slot a few times a second: a slot that shows the same poll
 //! at two looks far enough apart has a poll that blocked its thread at least that long.
 //!
-//! Marking a poll costs two relaxed atomic stores, no clock read: time is the watchdog's
-//! business. The harness marks its own steps (a fixture's setup, the body, a teardown step) in
-//! every build; in a `--cfg tokio_unstable` build tokio's poll hooks mark every task's poll,
-//! with its task number, so the report can name the task and its spawn site.
+//! Marking a poll costs a few plain stores, no clock read: time is the watchdog's business.
+//! The harness marks its own steps (a fixture's setup, the body, a teardown step) in every
+//! build; in a `--cfg tokio_unstable` build tokio's poll hook marks the start of every task's
+//! poll, with its task number, so the report can name the task and its spawn site, and its
+//! park hook marks the thread idle.
 
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -49,13 +49,21 @@ pub(crate) struct PollSlot {
     polling: AtomicU64,
     /// The serial number of the run whose poll it is.
     run: AtomicU64,
+    /// The run whose harness step the thread is in, or 0: a task polled inside a step (a
+    /// `LocalSet` in the body) hands the slot back to the step when its poll ends. Written by
+    /// the slot's own thread only, like the fields above; atomic for the watchdog's reads.
+    step_run: AtomicU64,
 }
 
 impl PollSlot {
     fn mark(&self, run: u64, polling: u64) {
         self.run.store(run, Ordering::Relaxed);
         self.polling.store(polling, Ordering::Relaxed);
-        self.changes.fetch_add(1, Ordering::Release);
+        // Only this thread writes: a load and a store, not a read-modify-write, which costs
+        // several times more on every poll of every task.
+        let changes = self.changes.load(Ordering::Relaxed);
+        self.changes
+            .store(changes.wrapping_add(1), Ordering::Release);
     }
 
     /// What the thread is polling now, and for which run.
@@ -83,9 +91,6 @@ thread_local! {
         all.push(Arc::downgrade(&slot));
         slot
     };
-    /// The step of the harness this thread is in, if any: a task polled inside a step (a
-    /// `LocalSet` in the body) hands the slot back to the step when its poll ends.
-    static IN_STEP: Cell<Option<u64>> = const { Cell::new(None) };
 }
 
 /// The calling thread's slot.
@@ -95,23 +100,25 @@ pub(crate) fn this_thread() -> Arc<PollSlot> {
 
 /// Marks one poll of a harness step on the calling thread while alive.
 struct StepPoll {
-    outer: Option<u64>,
+    slot: Arc<PollSlot>,
+    /// The step this one is nested in, or 0.
+    outer: u64,
 }
 
 impl StepPoll {
     fn start(run: u64) -> Self {
-        SLOT.with(|slot| slot.mark(run, STEP));
-        StepPoll {
-            outer: IN_STEP.with(|step| step.replace(Some(run))),
-        }
+        let slot = this_thread();
+        slot.mark(run, STEP);
+        let outer = slot.step_run.swap(run, Ordering::Relaxed);
+        StepPoll { slot, outer }
     }
 }
 
 impl Drop for StepPoll {
     fn drop(&mut self) {
-        IN_STEP.with(|step| step.set(self.outer));
-        let after = self.outer.map_or(IDLE, |_| STEP);
-        SLOT.with(|slot| slot.mark(self.outer.unwrap_or(0), after));
+        self.slot.step_run.store(self.outer, Ordering::Relaxed);
+        let after = if self.outer == 0 { IDLE } else { STEP };
+        self.slot.mark(self.outer, after);
     }
 }
 
@@ -142,13 +149,12 @@ pub(crate) fn task_poll_started(run: u64, number: u64) {
     SLOT.with(|slot| slot.mark(run, number.saturating_add(TASK_OFFSET)));
 }
 
-/// tokio has polled a task on the calling thread.
-#[cfg_attr(not(tokio_unstable), allow(dead_code))] // called by tokio_unstable's poll hooks
-pub(crate) fn task_poll_ended() {
-    let step = IN_STEP.with(Cell::get);
-    SLOT.with(|slot| match step {
-        Some(run) => slot.mark(run, STEP),
-        None => slot.mark(0, IDLE),
+/// The calling thread, a thread of a test's runtime, has nothing to poll and parks.
+#[cfg_attr(not(tokio_unstable), allow(dead_code))] // a hook of the tokio_unstable build
+pub(crate) fn thread_parked() {
+    SLOT.with(|slot| match slot.step_run.load(Ordering::Relaxed) {
+        0 => slot.mark(0, IDLE),
+        run => slot.mark(run, STEP),
     });
 }
 

@@ -200,7 +200,10 @@ impl SpawnLog {
             .on_before_task_poll(move |meta: &TaskMeta<'_>| {
                 polls::task_poll_started(run, number(meta.id()));
             })
-            .on_after_task_poll(|_: &TaskMeta<'_>| polls::task_poll_ended());
+            // No hook after each poll: that would double the cost on every poll of every task.
+            // What a thread does after a poll is another poll, a step of the harness or a park,
+            // each of which marks its slot; the scheduler's bookkeeping between is brief.
+            .on_thread_park(polls::thread_parked);
         builder
             .on_task_spawn(move |meta: &TaskMeta<'_>| {
                 // The hook runs in the spawner's context: a task id here is the parent's.

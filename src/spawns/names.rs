@@ -89,13 +89,29 @@ impl Visit for SpawnSpan {
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         // tokio records `task.name` with `%`, so its Debug is its Display. This runs for
-        // every spawned task, nearly always with an empty name, which allocates nothing.
-        if field.name() == "task.name" {
-            let mut name = String::new();
-            if fmt::write(&mut name, format_args!("{value:?}")).is_ok() && !name.is_empty() {
-                self.name = Some(name);
-            }
+        // every spawned task, nearly always with an empty name: test for one without
+        // allocating, and format it only when there is one.
+        if field.name() == "task.name" && Written::anything(value) {
+            self.name = Some(format!("{value:?}"));
         }
+    }
+}
+
+/// Whether a value formats to anything at all, found without keeping what it writes.
+#[derive(Default)]
+struct Written(bool);
+
+impl Written {
+    fn anything(value: &dyn fmt::Debug) -> bool {
+        let mut written = Written::default();
+        fmt::write(&mut written, format_args!("{value:?}")).is_ok() && written.0
+    }
+}
+
+impl fmt::Write for Written {
+    fn write_str(&mut self, piece: &str) -> fmt::Result {
+        self.0 |= !piece.is_empty();
+        Ok(())
     }
 }
 
