@@ -6,6 +6,8 @@
 //! verdict is the expected one. Each scenario is also an example of its own
 //! (`cargo run --example fire_and_forget`), and a test in `tests/classic_leaks.rs`.
 
+#[path = "classic/blocking_call.rs"]
+mod blocking_call;
 #[path = "classic/blocking_task.rs"]
 mod blocking_task;
 #[path = "classic/detached_panic.rs"]
@@ -83,6 +85,16 @@ const SCENARIOS: &[(&str, show::Scenario)] = &[
             expected_words: "1 blocking task leaked",
             fixed: blocking_task::fixed,
             fix: "pass the tailer a stop flag, set it, and await the handle",
+        },
+    ),
+    (
+        "blocking_call",
+        show::Scenario {
+            title: "Blocking call in async code: a synchronous client stalls the runtime's thread",
+            leaky: blocking_call::leaky,
+            expected_words: "the test body blocked its thread for at least",
+            fixed: blocking_call::fixed,
+            fix: "run the client with tokio::task::spawn_blocking",
         },
     ),
 ];

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::allow::AllowRule;
@@ -59,7 +60,8 @@ pub enum Flavor {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Check {
-    pub(crate) test: String,
+    // Shared with the run and its report without copying.
+    pub(crate) test: Arc<str>,
     pub(crate) flavor: Flavor,
     pub(crate) worker_threads: Option<usize>,
     pub(crate) start_paused: bool,
@@ -88,7 +90,7 @@ impl Check {
     /// A check of the test called `test`, with the defaults of `#[leak_checked_test]`.
     pub fn new(test: impl Into<String>) -> Self {
         Check {
-            test: test.into(),
+            test: Arc::from(test.into()),
             flavor: Flavor::default(),
             worker_threads: None,
             start_paused: false,

@@ -2,25 +2,25 @@
 //!
 //! An `.await` is where tokio can stop a test: a body blocked in synchronous code
 //! (`std::thread::sleep`, a blocking lock or call, a busy loop) never reaches one, so its
-//! `timeout` cannot fire and `cargo test` would wait for ever. Each step of a run arms an alarm
-//! on the watchdog's thread for its limit plus [`HANG_GRACE`]; a step that returns in time
-//! calls it off. When it goes off, the test's thread is stuck: the alarm prints the report and
-//! ends the test process, failing, unless `LEAKCHECK_HANG=wait`.
+//! `timeout` cannot fire and `cargo test` would wait for ever. Each step of a run writes down
+//! its deadline; the watchdog's thread, which looks at the runs every few milliseconds, finds
+//! a step still running [`HANG_GRACE`] past it, prints the report and ends the test process,
+//! failing, unless `LEAKCHECK_HANG=wait`. Writing a deadline down costs a test far less than
+//! arming a timer for it.
 //!
 //! Shorter blocking is found by the watchdog's looks at each thread's poll slot
 //! ([`crate::polls`]), filed with the run as it happens.
 
-use std::fmt::{self, Display, Formatter};
 use std::io::Write as _;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::check::LONG_POLL;
-use crate::polls::{self, LongPoll, PollSlot, Polled, Runs};
+use crate::phase::Phase;
+use crate::polls::{self, LongPoll, Polled, Runs};
 use crate::registry::{self, RunState};
-use crate::report::{Spelled, TeardownStep};
-use crate::settings::{HANG_VARIABLE, OnHang};
-use crate::wallclock::{self, Alarm};
+use crate::report::Spelled;
+use crate::settings::HANG_VARIABLE;
+use crate::wallclock;
 
 /// How long past its limit a step may take to return before its thread counts as stuck.
 ///
@@ -33,94 +33,60 @@ pub(crate) const HANG_GRACE: Duration = Duration::from_secs(2);
 /// process has.
 const EXIT_CODE: i32 = 101;
 
-/// A step of a run, as a stuck-test report names it.
-#[derive(Debug, Clone)]
-pub(crate) enum Phase {
-    Setup(String),
-    Body,
-    Teardown(TeardownStep),
-    Settle,
-}
+/// Marks a step of the harness under way while alive.
+pub(crate) struct StepGuard<'run>(&'run RunState);
 
-impl Phase {
-    /// The phase as the subject of a poll: "the test body", "the setup of fixture `Db`".
-    fn polled(&self) -> String {
-        match self {
-            Phase::Body => "the test body".to_owned(),
-            other => other.to_string(),
-        }
+impl Drop for StepGuard<'_> {
+    fn drop(&mut self) {
+        self.0.leave_step();
     }
 }
 
-impl Display for Phase {
-    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        match self {
-            Phase::Setup(fixture) => write!(f, "the setup of fixture `{fixture}`"),
-            Phase::Body => f.write_str("its body"),
-            Phase::Teardown(step) => step.fmt(f),
-            Phase::Settle => f.write_str("the wait for leftover tasks"),
-        }
-    }
+/// A step of `run` begins, which must be over by `deadline`, `limit` after it began.
+pub(crate) fn step(
+    run: &RunState,
+    phase: Phase,
+    limit: Duration,
+    deadline: Instant,
+) -> StepGuard<'_> {
+    run.enter_step(phase, limit, deadline);
+    StepGuard(run)
 }
 
-/// What a stuck-test report needs to know of a run.
-pub(crate) struct Watch {
-    pub(crate) test: String,
-    pub(crate) run: Arc<RunState>,
-    pub(crate) on_hang: OnHang,
-    /// The poll slot of the thread the run's steps run on.
-    pub(crate) thread: Arc<PollSlot>,
-}
-
-/// Arms the alarm for one step; dropping it calls the alarm off.
-pub(crate) struct StepAlarm(#[allow(dead_code)] Alarm);
-
-impl Watch {
-    /// Arms the alarm for a step that must return within `limit`.
-    pub(crate) fn step(self: &Arc<Self>, phase: Phase, limit: Duration) -> StepAlarm {
-        self.run.set_phase(phase.polled());
-        let watch = Arc::clone(self);
-        let deadline = Instant::now() + limit + HANG_GRACE;
-        StepAlarm(wallclock::alarm(
-            deadline,
-            Box::new(move || watch.stuck(&phase, limit)),
-        ))
-    }
-
-    /// Runs on the watchdog's thread when a step is still running past its limit and the
-    /// grace: prints the report, then ends the process unless told to wait.
-    fn stuck(&self, phase: &Phase, limit: Duration) {
-        let polling = match self.thread.polling() {
-            Some((run, polled)) if run == self.run.serial() => {
-                describe(&self.run, polled).unwrap_or_else(|| "a task of the test's runtime".into())
-            }
-            _ => "a task of the test's runtime (a build with RUSTFLAGS=\"--cfg tokio_unstable\" names it)".into(),
-        };
-        let ending = match self.on_hang {
-            OnHang::Exit => format!(
-                "leakcheck ends the test process now (exit code {EXIT_CODE}) rather than hang; \
-                 the other tests of this process do not run or report"
-            ),
-            OnHang::Wait => format!("{HANG_VARIABLE}=wait: leakcheck keeps waiting"),
-        };
-        let report = format!(
-            "leakcheck: `{test}` is stuck: {phase} is still running {grace} past its limit ({limit})\n  \
-             its thread is blocked in synchronous code (std::thread::sleep, a blocking lock or \
-             call, a busy loop) that no .await lets tokio interrupt\n  \
-             the blocked poll: {polling}\n  \
-             {ending}\n  \
-             hint: run blocking work with tokio::task::spawn_blocking, or use its async \
-             equivalent; {HANG_VARIABLE}=wait keeps waiting instead, to attach a debugger\n",
-            test = self.test,
-            grace = Spelled(HANG_GRACE),
-            limit = Spelled(limit),
-        );
-        let mut stderr = std::io::stderr().lock();
-        let _ = stderr.write_all(report.as_bytes());
-        let _ = stderr.flush();
-        if self.on_hang == OnHang::Exit {
-            std::process::exit(EXIT_CODE);
+/// Runs on the watchdog's thread when a step is still running past its limit and the grace:
+/// prints the report, then ends the process unless told to wait.
+fn report_stuck(run: &RunState, phase: &Phase, limit: Duration) {
+    let polling = match run.thread().polling() {
+        Some((serial, polled)) if serial == run.serial() => {
+            describe(run, polled).unwrap_or_else(|| "a task of the test's runtime".into())
         }
+        _ => "a task of the test's runtime (a build with RUSTFLAGS=\"--cfg tokio_unstable\" names it)".into(),
+    };
+    let ending = if run.wait_when_stuck() {
+        format!("{HANG_VARIABLE}=wait: leakcheck keeps waiting")
+    } else {
+        format!(
+            "leakcheck ends the test process now (exit code {EXIT_CODE}) rather than hang; \
+             the other tests of this process do not run or report"
+        )
+    };
+    let report = format!(
+        "leakcheck: `{test}` is stuck: {phase} is still running {grace} past its limit ({limit})\n  \
+         its thread is blocked in synchronous code (std::thread::sleep, a blocking lock or \
+         call, a busy loop) that no .await lets tokio interrupt\n  \
+         the blocked poll: {polling}\n  \
+         {ending}\n  \
+         hint: run blocking work with tokio::task::spawn_blocking, or use its async \
+         equivalent; {HANG_VARIABLE}=wait keeps waiting instead, to attach a debugger\n",
+        test = run.test(),
+        grace = Spelled(HANG_GRACE),
+        limit = Spelled(limit),
+    );
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(report.as_bytes());
+    let _ = stderr.flush();
+    if !run.wait_when_stuck() {
+        std::process::exit(EXIT_CODE);
     }
 }
 
@@ -128,7 +94,7 @@ impl Watch {
 /// harness step the run is in.
 fn describe(run: &RunState, polled: Polled) -> Option<String> {
     match polled {
-        Polled::Step => Some(run.phase()),
+        Polled::Step => run.step().map(|phase| phase.polled()),
         Polled::Task(number) => run.spawns().describe_task(number),
     }
 }
@@ -156,11 +122,17 @@ impl Runs for Registered {
     }
 }
 
-/// Has the watchdog look at the poll slots while any run is going.
-pub(crate) fn watch_polls() {
+/// Has the watchdog look at the poll slots and the runs' steps while any run is going.
+pub(crate) fn watch() {
     wallclock::tick(polls::LOOK_EVERY, |now| {
         polls::looks().look(now, &Registered);
-        registry::any()
+        let runs = registry::all();
+        for run in &runs {
+            if let Some((phase, limit)) = run.stuck(now, HANG_GRACE) {
+                report_stuck(run, &phase, limit);
+            }
+        }
+        !runs.is_empty()
     });
 }
 

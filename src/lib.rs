@@ -98,6 +98,7 @@ mod jsonl;
 mod outcome;
 mod packages;
 mod panics;
+mod phase;
 mod polls;
 mod registry;
 mod report;

@@ -100,25 +100,27 @@ pub(crate) fn this_thread() -> Arc<PollSlot> {
 
 /// Marks one poll of a harness step on the calling thread while alive.
 struct StepPoll {
-    slot: Arc<PollSlot>,
     /// The step this one is nested in, or 0.
     outer: u64,
 }
 
 impl StepPoll {
     fn start(run: u64) -> Self {
-        let slot = this_thread();
-        slot.mark(run, STEP);
-        let outer = slot.step_run.swap(run, Ordering::Relaxed);
-        StepPoll { slot, outer }
+        let outer = SLOT.with(|slot| {
+            slot.mark(run, STEP);
+            slot.step_run.swap(run, Ordering::Relaxed)
+        });
+        StepPoll { outer }
     }
 }
 
 impl Drop for StepPoll {
     fn drop(&mut self) {
-        self.slot.step_run.store(self.outer, Ordering::Relaxed);
-        let after = if self.outer == 0 { IDLE } else { STEP };
-        self.slot.mark(self.outer, after);
+        SLOT.with(|slot| {
+            slot.step_run.store(self.outer, Ordering::Relaxed);
+            let after = if self.outer == 0 { IDLE } else { STEP };
+            slot.mark(self.outer, after);
+        });
     }
 }
 

@@ -15,7 +15,8 @@ use tokio::runtime::Id as RuntimeId;
 use tokio::task::{AbortHandle, Id as TaskId};
 
 use crate::expected_panics::{self, ExpectedPanic};
-use crate::polls::LongPoll;
+use crate::phase::Phase;
+use crate::polls::{self, LongPoll, PollSlot};
 use crate::report::Finding;
 use crate::spawns::SpawnLog;
 
@@ -42,15 +43,32 @@ pub(crate) struct RunState {
     /// A poll longer than this fails the test; polls past the long-poll warning are kept too.
     max_poll: Option<Duration>,
     long_polls: Mutex<Vec<LongPoll>>,
-    /// What the harness is doing: the setup of a fixture, the body, a teardown step.
-    phase: Mutex<String>,
+    /// The step of the harness under way, read by the watchdog to tell a stuck test.
+    step: Mutex<Option<ActiveStep>>,
+    /// The test's name, for a report written from the watchdog's thread.
+    test: Arc<str>,
+    /// Keep waiting when the test is stuck, rather than end the process.
+    wait_when_stuck: bool,
+    /// The poll slot of the thread the run's steps run on.
+    thread: Arc<PollSlot>,
+}
+
+/// A step of the harness under way: a fixture's setup, the body, a teardown step.
+struct ActiveStep {
+    phase: Phase,
+    limit: Duration,
+    deadline: Instant,
+    /// Whether the watchdog has reported it stuck.
+    reported: bool,
 }
 
 /// What a run is set up with.
 pub(crate) struct RunConfig {
+    pub(crate) test: Arc<str>,
     pub(crate) task_thread: Option<ThreadId>,
     pub(crate) serial: u64,
     pub(crate) max_poll: Option<Duration>,
+    pub(crate) wait_when_stuck: bool,
 }
 
 /// Marks a task panic whose hook is still running; dropping it marks the hook done.
@@ -73,9 +91,11 @@ impl RunState {
     /// `current_thread` or local runtime): work on any other thread is blocking work.
     pub(crate) fn new(config: RunConfig) -> Self {
         let RunConfig {
+            test,
             task_thread,
             serial,
             max_poll,
+            wait_when_stuck,
         } = config;
         RunState {
             findings: Mutex::new(Vec::new()),
@@ -90,8 +110,55 @@ impl RunState {
             serial,
             max_poll,
             long_polls: Mutex::new(Vec::new()),
-            phase: Mutex::new(String::new()),
+            step: Mutex::new(None),
+            test,
+            wait_when_stuck,
+            thread: polls::this_thread(),
         }
+    }
+
+    pub(crate) fn test(&self) -> &str {
+        &self.test
+    }
+
+    pub(crate) fn wait_when_stuck(&self) -> bool {
+        self.wait_when_stuck
+    }
+
+    /// The poll slot of the thread the run's steps run on.
+    pub(crate) fn thread(&self) -> &PollSlot {
+        &self.thread
+    }
+
+    /// A step of the harness begins; it must be over by `deadline`.
+    pub(crate) fn enter_step(&self, phase: Phase, limit: Duration, deadline: Instant) {
+        *lock(&self.step) = Some(ActiveStep {
+            phase,
+            limit,
+            deadline,
+            reported: false,
+        });
+    }
+
+    pub(crate) fn leave_step(&self) {
+        *lock(&self.step) = None;
+    }
+
+    /// The step under way, if any.
+    pub(crate) fn step(&self) -> Option<Phase> {
+        lock(&self.step).as_ref().map(|step| step.phase.clone())
+    }
+
+    /// The step under way and its limit, once, if it is still running `grace` past its
+    /// deadline at `now`.
+    pub(crate) fn stuck(&self, now: Instant, grace: Duration) -> Option<(Phase, Duration)> {
+        let mut step = lock(&self.step);
+        let step = step.as_mut()?;
+        if step.reported || now < step.deadline + grace {
+            return None;
+        }
+        step.reported = true;
+        Some((step.phase.clone(), step.limit))
     }
 
     pub(crate) fn serial(&self) -> u64 {
@@ -100,15 +167,6 @@ impl RunState {
 
     pub(crate) fn max_poll(&self) -> Option<Duration> {
         self.max_poll
-    }
-
-    pub(crate) fn set_phase(&self, phase: String) {
-        *lock(&self.phase) = phase;
-    }
-
-    /// What the harness is doing, as "the body" or "the teardown of fixture `Feed`".
-    pub(crate) fn phase(&self) -> String {
-        lock(&self.phase).clone()
     }
 
     pub(crate) fn record_long_poll(&self, poll: LongPoll) {
@@ -242,9 +300,9 @@ pub(crate) fn find_serial(serial: u64) -> Option<Arc<RunState>> {
         .map(|(_, run)| Arc::clone(run))
 }
 
-/// Whether any run is going.
-pub(crate) fn any() -> bool {
-    !lock(&RUNS).is_empty()
+/// Every run going.
+pub(crate) fn all() -> Vec<Arc<RunState>> {
+    lock(&RUNS).iter().map(|(_, run)| Arc::clone(run)).collect()
 }
 
 /// The run whose runtime the calling thread is inside, if any.

@@ -2,6 +2,7 @@
 
 use std::fmt::{self, Display, Formatter};
 use std::io::Write as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::panics::{self, PanicPayload};
@@ -158,7 +159,7 @@ pub enum TeardownStep {
 /// A report with no findings is a pass. [`Report::assert_passed`] is what `#[leak_checked_test]`
 /// calls: it prints a failing report and fails the test.
 pub struct Report {
-    test: String,
+    test: Arc<str>,
     findings: Vec<Finding>,
     test_panic: Option<PanicPayload>,
     settle_time: Duration,
@@ -171,7 +172,7 @@ pub struct Report {
 
 impl Report {
     pub(crate) fn new(
-        test: String,
+        test: Arc<str>,
         findings: Vec<Finding>,
         test_panic: Option<PanicPayload>,
     ) -> Self {

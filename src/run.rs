@@ -24,16 +24,17 @@ use crate::check::LONG_POLL;
 use crate::check::{Check, Flavor, Resolved};
 use crate::console;
 use crate::fixture::FixtureSet;
-use crate::hang::{self, Phase, Watch};
+use crate::hang;
 use crate::jsonl;
 use crate::outcome::TestOutcome;
 use crate::packages;
 use crate::panics::{self, PanicPayload};
+use crate::phase::Phase;
 use crate::polls::{self, Step};
 use crate::registry::RunConfig;
 use crate::registry::{self, RunState};
 use crate::report::{BlockedPoll, Finding, Report, Spelled, TeardownRecord, plural};
-use crate::settings::Mode;
+use crate::settings::{Mode, OnHang};
 use crate::sites;
 use crate::spawns::{self, KNOWS_SPAWN_SITES, LeakedTask, LentSubscriber, SpawnLog};
 use crate::steps::Steps;
@@ -134,6 +135,7 @@ pub(crate) fn execute(check: Check, test: &mut dyn ErasedTest) -> Report {
 }
 
 fn run_resolved(check: &Check, settings: &Resolved, test: &mut dyn ErasedTest) -> Report {
+    let started = Instant::now();
     if let Some(problem) = check.misconfiguration() {
         return harness_failure(check, problem);
     }
@@ -146,9 +148,11 @@ fn run_resolved(check: &Check, settings: &Resolved, test: &mut dyn ErasedTest) -
     let _lent = LentSubscriber::lend();
     let busy_threads = Arc::new(AtomicUsize::new(0));
     let run = Arc::new(RunState::new(RunConfig {
+        test: check.test.clone(),
         task_thread: (check.flavor != Flavor::MultiThread).then(|| std::thread::current().id()),
         serial: polls::next_run_serial(),
         max_poll: settings.max_poll,
+        wait_when_stuck: settings.on_hang == OnHang::Wait,
     }));
     let runtime = match build_runtime(check, &busy_threads, &run) {
         Ok(runtime) => runtime,
@@ -157,18 +161,12 @@ fn run_resolved(check: &Check, settings: &Resolved, test: &mut dyn ErasedTest) -
         }
     };
     let registration = registry::register(runtime.handle().id(), Arc::clone(&run));
-    hang::watch_polls();
-    let watch = Arc::new(Watch {
-        test: check.test.clone(),
-        run: Arc::clone(&run),
-        on_hang: settings.on_hang,
-        thread: polls::this_thread(),
-    });
+    hang::watch();
     // Everything the user wrote runs under its own catch_unwind inside `drive`; this one
     // catches what escapes it (a panicking `Drop` of a timed-out body, say) so that the
     // runtime still shuts down with a bound instead of waiting in its own `Drop`.
     let driven = catch_unwind(AssertUnwindSafe(|| {
-        runtime.block_on(drive(settings, test, &watch))
+        runtime.block_on(drive(settings, test, &run))
     }));
     let Driven {
         mut findings,
@@ -189,8 +187,15 @@ fn run_resolved(check: &Check, settings: &Resolved, test: &mut dyn ErasedTest) -
         },
     };
 
-    // Polls that ended since the watchdog last looked are filed before the verdict.
-    hang::look_now();
+    // Polls that ended since the watchdog last looked are filed before the verdict; a run
+    // shorter than the shortest poll it reports cannot have one.
+    if started.elapsed()
+        > settings
+            .max_poll
+            .map_or(LONG_POLL, |limit| limit.min(LONG_POLL))
+    {
+        hang::look_now();
+    }
     let mut long_polls = Vec::new();
     for poll in run.take_long_polls() {
         let poll = BlockedPoll {
@@ -279,8 +284,7 @@ fn build_runtime(
 }
 
 /// Steps 2 to 5 of a run: setup, body, teardown, settle.
-async fn drive(settings: &Resolved, test: &mut dyn ErasedTest, watch: &Arc<Watch>) -> Driven {
-    let run = &*watch.run;
+async fn drive(settings: &Resolved, test: &mut dyn ErasedTest, run: &RunState) -> Driven {
     let spawns = run.spawns();
     let leftovers = Leftovers {
         baseline: Handle::current().metrics().num_alive_tasks(),
@@ -288,12 +292,14 @@ async fn drive(settings: &Resolved, test: &mut dyn ErasedTest, watch: &Arc<Watch
         spawns,
         rules: &settings.allow_rules,
     };
-    let mut steps = Steps::new(watch, settings.timeout, settings.teardown_timeout);
+    let mut steps = Steps::new(run, settings.timeout, settings.teardown_timeout);
     let mut test_panic = None;
     if test.setup(&mut steps).await {
-        let alarm = watch.step(Phase::Body, settings.timeout);
-        let body = wallclock::within(settings.timeout, Step::new(run.serial(), test.body())).await;
-        drop(alarm);
+        let deadline = Instant::now() + settings.timeout;
+        let step = hang::step(run, Phase::Body, settings.timeout, deadline);
+        let body = Step::new(run.serial(), test.body());
+        let body = wallclock::within_deadline(deadline, body).await;
+        drop(step);
         match body {
             Bounded::Completed(None) => {}
             Bounded::Completed(Some(error)) => {
@@ -327,9 +333,7 @@ async fn drive(settings: &Resolved, test: &mut dyn ErasedTest, watch: &Arc<Watch
             teardowns: steps.teardowns,
         };
     }
-    let alarm = watch.step(Phase::Settle, settings.settle + PANIC_HOOK_ALLOWANCE);
     let (leaked, settle_time) = settle(&leftovers, settings.settle).await;
-    drop(alarm);
     let mut findings = steps.findings;
     let mut leaked_tasks = Vec::new();
     if leaked > 0 {
@@ -468,6 +472,12 @@ async fn settle(leftovers: &Leftovers<'_>, window: Duration) -> (usize, Duration
     let started = Instant::now();
     let deadline = started + window;
     let last_resort = deadline + PANIC_HOOK_ALLOWANCE;
+    let _step = hang::step(
+        leftovers.run,
+        Phase::Settle,
+        last_resort - started,
+        last_resort,
+    );
     let mut yields = 0;
     let mut pause = SETTLE_FIRST_PAUSE;
     loop {

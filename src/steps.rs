@@ -2,21 +2,20 @@
 
 use std::future::Future;
 use std::pin::pin;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::fixture::{AsyncFixture, BoxError, short_type_name};
-use crate::hang::{Phase, Watch};
+use crate::hang;
 use crate::panics;
+use crate::phase::Phase;
 use crate::polls::Step;
 use crate::registry::RunState;
 use crate::report::{Finding, Problem, TeardownRecord, TeardownStep};
-use crate::wallclock::{Bounded, within, within_deadline};
+use crate::wallclock::{Bounded, within_deadline};
 
 /// Runs the steps of one test and keeps what went wrong.
 pub struct Steps<'run> {
     run: &'run RunState,
-    watch: &'run Arc<Watch>,
     setup_timeout: Duration,
     teardown_timeout: Duration,
     pub(crate) findings: Vec<Finding>,
@@ -37,13 +36,12 @@ fn error_chain(error: &BoxError) -> String {
 
 impl<'run> Steps<'run> {
     pub(crate) fn new(
-        watch: &'run Arc<Watch>,
+        run: &'run RunState,
         setup_timeout: Duration,
         teardown_timeout: Duration,
     ) -> Self {
         Steps {
-            run: &watch.run,
-            watch,
+            run,
             setup_timeout,
             teardown_timeout,
             findings: Vec::new(),
@@ -53,12 +51,16 @@ impl<'run> Steps<'run> {
 
     pub(crate) async fn setup<T: AsyncFixture>(&mut self) -> Option<T> {
         let fixture = short_type_name::<T>();
-        let alarm = self
-            .watch
-            .step(Phase::Setup(fixture.clone()), self.setup_timeout);
+        let deadline = Instant::now() + self.setup_timeout;
+        let step = hang::step(
+            self.run,
+            Phase::Setup(fixture.clone()),
+            self.setup_timeout,
+            deadline,
+        );
         let setup = pin!(T::setup());
-        let outcome = within(self.setup_timeout, Step::new(self.run.serial(), setup)).await;
-        drop(alarm);
+        let outcome = within_deadline(deadline, Step::new(self.run.serial(), setup)).await;
+        drop(step);
         let problem = match outcome {
             Bounded::Completed(Ok(fixture)) => return Some(fixture),
             Bounded::Completed(Err(error)) => Problem::Failed(error_chain(&error)),
@@ -97,14 +99,13 @@ impl<'run> Steps<'run> {
     ) {
         let started = Instant::now();
         let deadline = started + self.teardown_timeout;
-        let alarm = self
-            .watch
-            .step(Phase::Teardown(step.clone()), self.teardown_timeout);
+        let phase = Phase::Teardown(step.clone());
+        let under_way = hang::step(self.run, phase, self.teardown_timeout, deadline);
         self.run.set_teardown_deadline(Some(deadline));
         let cleanup = pin!(cleanup);
         let outcome = within_deadline(deadline, Step::new(self.run.serial(), cleanup)).await;
         self.run.set_teardown_deadline(None);
-        drop(alarm);
+        drop(under_way);
         let problem = match outcome {
             Bounded::Completed(None) => None,
             Bounded::Completed(Some(error)) => Some(Problem::Failed(error)),

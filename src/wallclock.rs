@@ -18,18 +18,9 @@ use crate::panics::PanicPayload;
 
 type TimerKey = (Instant, u64);
 
-/// What the watchdog does when a deadline passes.
-enum Due {
-    /// Wake a future waiting for the deadline.
-    Wake(Waker),
-    /// Run this, on the watchdog's thread: for when the thread that set the deadline may be
-    /// stuck and cannot be woken.
-    Alarm(Box<dyn FnOnce() + Send>),
-}
-
 #[derive(Default)]
 struct Timers {
-    pending: BTreeMap<TimerKey, Due>,
+    pending: BTreeMap<TimerKey, Waker>,
     next_id: u64,
     /// When the watchdog wakes next on its own; `None` while it waits for a first timer.
     wakes_at: Option<Instant>,
@@ -92,12 +83,7 @@ impl Watchdog {
             }
             if !due.is_empty() {
                 drop(timers);
-                for due in due {
-                    match due {
-                        Due::Wake(waker) => waker.wake(),
-                        Due::Alarm(alarm) => alarm(),
-                    }
-                }
+                due.into_iter().for_each(Waker::wake);
                 timers = self.lock();
                 continue;
             }
@@ -170,16 +156,15 @@ impl Future for WallSleep {
         let mut timers = watchdog.lock();
         match this.registered {
             Some(key) => match timers.pending.get_mut(&key) {
-                Some(Due::Wake(waker)) => waker.clone_from(cx.waker()),
+                Some(waker) => waker.clone_from(cx.waker()),
                 // The watchdog removes a timer only once its deadline has passed.
-                Some(Due::Alarm(_)) | None => {
+                None => {
                     this.registered = None;
                     return Poll::Ready(());
                 }
             },
             None => {
-                let key =
-                    watchdog.insert(&mut timers, this.deadline, Due::Wake(cx.waker().clone()));
+                let key = watchdog.insert(&mut timers, this.deadline, cx.waker().clone());
                 this.registered = Some(key);
             }
         }
@@ -188,10 +173,10 @@ impl Future for WallSleep {
 }
 
 impl Watchdog {
-    fn insert(&self, timers: &mut Timers, deadline: Instant, due: Due) -> TimerKey {
+    fn insert(&self, timers: &mut Timers, deadline: Instant, waker: Waker) -> TimerKey {
         let key = (deadline, timers.next_id);
         timers.next_id += 1;
-        timers.pending.insert(key, due);
+        timers.pending.insert(key, waker);
         // Waking the watchdog costs a context switch; it is needed only when it would
         // otherwise sleep past this deadline. Timers of finished tests are removed, so it may
         // wake early and find nothing due: that is cheap and rare.
@@ -200,32 +185,6 @@ impl Watchdog {
             self.earliest_changed.notify_one();
         }
         key
-    }
-}
-
-/// Runs `alarm` on the watchdog's thread once `deadline` passes, unless the returned
-/// [`Alarm`] is dropped first.
-pub(crate) fn alarm(deadline: Instant, alarm: Box<dyn FnOnce() + Send>) -> Alarm {
-    let Ok(watchdog) = watchdog() else {
-        // `start` reported this before any run began.
-        return Alarm(None);
-    };
-    let mut timers = watchdog.lock();
-    Alarm(Some(watchdog.insert(
-        &mut timers,
-        deadline,
-        Due::Alarm(alarm),
-    )))
-}
-
-/// A pending alarm; dropping it calls the alarm off.
-pub(crate) struct Alarm(Option<TimerKey>);
-
-impl Drop for Alarm {
-    fn drop(&mut self) {
-        if let (Some(key), Ok(watchdog)) = (self.0.take(), watchdog()) {
-            watchdog.lock().pending.remove(&key);
-        }
     }
 }
 
@@ -284,9 +243,4 @@ pub(crate) async fn within_deadline<F: Future>(deadline: Instant, future: F) -> 
         expiry.as_mut().poll(cx).map(|()| Bounded::TimedOut)
     })
     .await
-}
-
-/// [`within_deadline`] with a limit counted from now.
-pub(crate) async fn within<F: Future>(limit: Duration, future: F) -> Bounded<F::Output> {
-    within_deadline(Instant::now() + limit, future).await
 }

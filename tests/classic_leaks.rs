@@ -2,6 +2,9 @@
 //! each leaky one fails with the words of its report (`should_panic(expected = ...)` reads the
 //! report, which is the failing test's panic message).
 
+#[path = "../examples/classic/blocking_call.rs"]
+#[allow(dead_code)] // the examples use the rest
+mod blocking_call;
 #[path = "../examples/classic/blocking_task.rs"]
 #[allow(dead_code)] // the examples use the rest
 mod blocking_task;
@@ -89,4 +92,15 @@ async fn blocking_task_leaks() {
 #[leak_checked_test]
 async fn blocking_task_fixed() -> Result<(), tokio::task::JoinError> {
     blocking_task::fixed_test().await
+}
+
+#[leak_checked_test(max_poll = "300ms")]
+#[should_panic(expected = "the test body blocked its thread for at least")]
+async fn blocking_call_blocks() {
+    blocking_call::leaky_test().await;
+}
+
+#[leak_checked_test(max_poll = "300ms")]
+async fn blocking_call_fixed() -> Result<(), tokio::task::JoinError> {
+    blocking_call::fixed_test().await
 }

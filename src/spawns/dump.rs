@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::runtime::Handle;
 use tokio::runtime::dump::{BacktraceSymbol, Trace};
@@ -23,10 +23,13 @@ pub(crate) async fn waiting_points(tasks: &[Id]) -> HashMap<Id, String> {
     if tasks.is_empty() {
         return HashMap::new();
     }
-    let dump = match wallclock::within(DUMP_LIMIT, Handle::current().dump()).await {
-        Bounded::Completed(dump) => dump,
-        Bounded::Panicked(_) | Bounded::TimedOut => return HashMap::new(),
-    };
+    let dump =
+        match wallclock::within_deadline(Instant::now() + DUMP_LIMIT, Handle::current().dump())
+            .await
+        {
+            Bounded::Completed(dump) => dump,
+            Bounded::Panicked(_) | Bounded::TimedOut => return HashMap::new(),
+        };
     let here = std::env::current_dir().ok();
     dump.tasks()
         .iter()

@@ -1,6 +1,9 @@
 //! Per-test cost in one process: the same small body run many times on a fresh runtime, by
 //! hand as `#[tokio::test]` does and through `leakcheck::Check`, alternating, in microseconds.
 //! Also how many of those clean runs waited in the settle at all, and for how long at most.
+//!
+//! `per_test_cost once bare|checked FLAVOR` runs 500 tests one way and prints nothing, for
+//! counting instructions under `valgrind --tool=callgrind`.
 
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
@@ -48,6 +51,20 @@ fn per_test(run: fn(bool), multi_thread: bool) -> Duration {
 }
 
 fn main() {
+    let arguments: Vec<String> = std::env::args().skip(1).collect();
+    if let [once, side, flavor] = arguments.as_slice() {
+        assert_eq!(
+            once, "once",
+            "usage: per_test_cost [once bare|checked FLAVOR]"
+        );
+        let run = match side.as_str() {
+            "bare" => tokio_test,
+            "checked" => leak_checked_test,
+            other => panic!("{other:?} is neither bare nor checked"),
+        };
+        per_test(run, flavor == "multi_thread");
+        return;
+    }
     for multi_thread in [false, true] {
         let (mut plain, mut checked) = (Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
