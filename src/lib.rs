@@ -8,6 +8,7 @@
 //! * leaves `spawn_blocking` work running,
 //! * hangs in its body (`timeout`, real time even under a paused clock) or in a teardown step
 //!   (`teardown_timeout`),
+//! * blocks its thread in one poll longer than `max_poll` (see [`Check::max_poll`]),
 //! * cannot set up one of its fixtures, or their teardown fails.
 //!
 //! A future created in the body and never awaited does not compile.
@@ -70,6 +71,11 @@
 //!   test processes can share the file; `leakcheck-report` summarises it.
 //! * `LEAKCHECK_ALLOW_LEAKS`: the default of `allow_leaks`, entries separated by commas; a
 //!   test's own `allow_leaks` replaces it. See [`Check::allow_leaks`].
+//! * `LEAKCHECK_MAX_POLL`: the default of `max_poll`. See [`Check::max_poll`].
+//! * `LEAKCHECK_HANG=exit|wait`: what to do about a test still running 2 s past a step's limit
+//!   because its thread is blocked in synchronous code: print the report and end the test
+//!   process with exit code 101 (the default), or print it and keep waiting, to attach a
+//!   debugger or tokio-console.
 //! * `LEAKCHECK_TASK_NAMES=0`: in a `--cfg tokio_unstable` build, do not record task names and
 //!   the spawn sites of `spawn_blocking` work, which are recorded by default.
 //! * `LEAKCHECK_CONSOLE=1`: with the `console` feature and `--cfg tokio_unstable`, serve

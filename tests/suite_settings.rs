@@ -37,6 +37,12 @@ async fn child_is_clean() {
 
 #[leak_checked_test]
 #[ignore = "run as a child by suite_settings.rs"]
+async fn child_blocks_its_thread() {
+    std::thread::sleep(std::time::Duration::from_millis(400));
+}
+
+#[leak_checked_test]
+#[ignore = "run as a child by suite_settings.rs"]
 async fn child_panics() {
     panic!("the order book is empty");
 }
@@ -167,6 +173,30 @@ fn the_report_file_gets_one_line_per_test() {
     assert_eq!(clean["leaked_tasks"], 0);
     assert_eq!(clean["settle_ms"], 0.0);
     assert!(clean["duration_ms"].as_f64().is_some(), "{clean}");
+}
+
+#[test]
+fn max_poll_comes_from_the_environment_and_long_polls_go_into_the_report_file() {
+    let path = report_file("long-polls");
+    let report = path.to_str().expect("a UTF-8 path");
+    let run = child(
+        "child_blocks_its_thread",
+        &[("LEAKCHECK_REPORT", report), ("LEAKCHECK_MAX_POLL", "200ms")],
+    );
+    assert!(!run.success, "{}", run.output);
+    assert_said(
+        &run,
+        &["the test body blocked its thread for at least ", "(max_poll is 200ms)"],
+    );
+    let lines = lines(&path);
+    let polls = lines[0]["long_polls"].as_array().expect("a list of long polls");
+    assert_eq!(polls.len(), 1, "{lines:?}");
+    assert_eq!(polls[0]["what"], "the test body");
+    assert_eq!(polls[0]["failed"], true);
+    assert!(
+        polls[0]["ms"].as_f64().is_some_and(|ms| ms > 200.0),
+        "{lines:?}"
+    );
 }
 
 /// 200 tests in four groups, ten of each fifty leaky, for the shared-file test below.

@@ -34,6 +34,9 @@ pub struct TestLine {
     pub panics: u64,
     /// Each teardown step: what, how long (ms), how it ended.
     pub teardowns: Vec<(String, f64, String)>,
+    /// Each poll that blocked its thread long: what, how long at least (ms), whether it
+    /// failed the test (past its `max_poll`).
+    pub long_polls: Vec<(String, f64, bool)>,
 }
 
 /// A spawn site and what leaked from it across the suite.
@@ -132,6 +135,21 @@ impl Summary {
         steps
     }
 
+    /// Polls that blocked their thread, longest first: (test, what, ms, failed).
+    pub fn longest_polls(&self) -> Vec<(&str, &str, f64, bool)> {
+        let mut polls: Vec<(&str, &str, f64, bool)> = self
+            .tests
+            .iter()
+            .flat_map(|test| {
+                test.long_polls
+                    .iter()
+                    .map(|(what, ms, failed)| (test.test.as_str(), what.as_str(), *ms, *failed))
+            })
+            .collect();
+        polls.sort_by(|a, b| b.2.total_cmp(&a.2).then_with(|| a.0.cmp(b.0)));
+        polls
+    }
+
     fn count(&self, outcome: &str) -> usize {
         self.tests
             .iter()
@@ -171,6 +189,22 @@ fn test_line(value: &Value) -> Option<TestLine> {
                             step["step"].as_str()?.to_owned(),
                             step["ms"].as_f64()?,
                             step["outcome"].as_str()?.to_owned(),
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        // Lines written before leakcheck watched polls have none.
+        long_polls: value["long_polls"]
+            .as_array()
+            .map(|polls| {
+                polls
+                    .iter()
+                    .filter_map(|poll| {
+                        Some((
+                            poll["what"].as_str()?.to_owned(),
+                            poll["ms"].as_f64()?,
+                            poll["failed"].as_bool()?,
                         ))
                     })
                     .collect()
@@ -225,6 +259,18 @@ pub fn text(summary: &Summary) -> String {
             let _ = writeln!(out, "  {ms:>9.1}  {outcome:<9}  {step} / {test}");
         }
     }
+    let polls = summary.longest_polls();
+    if !polls.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nLongest blocking polls\n  {:>9}  {:<9}  what / test",
+            "ms", "verdict"
+        );
+        for (test, what, ms, failed) in polls.iter().take(TOP) {
+            let verdict = if *failed { "failed" } else { "warned" };
+            let _ = writeln!(out, "  {ms:>9.1}  {verdict:<9}  {what} / {test}");
+        }
+    }
     out
 }
 
@@ -263,6 +309,16 @@ pub fn html(summary: &Summary) -> String {
             escape(outcome)
         );
     }
+    let mut polls = String::new();
+    for (test, what, ms, failed) in summary.longest_polls().iter().take(TOP) {
+        let _ = writeln!(
+            polls,
+            "<tr><td>{}</td><td>{}</td><td class=\"num\">{ms:.1}</td><td>{}</td></tr>",
+            escape(test),
+            escape(what),
+            if *failed { "failed" } else { "warned" }
+        );
+    }
     let headline = escape(text(summary).lines().next().unwrap_or_default());
     format!(
         r#"<!doctype html>
@@ -288,6 +344,9 @@ td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 <h2>Slowest teardowns</h2>
 <table><tr><th>test</th><th>step</th><th>ms</th><th>outcome</th></tr>
 {teardowns}</table>
+<h2>Longest blocking polls</h2>
+<table><tr><th>test</th><th>what</th><th>ms</th><th>verdict</th></tr>
+{polls}</table>
 </body></html>
 "#
     )
@@ -316,7 +375,7 @@ mod tests {
     const FIRST_MACHINE: &str = r#"{"test":"feed::publishes","outcome":"failed","mode":"fail","duration_ms":260.0,"settle_ms":250.0,"leaked_tasks":3,"leaks":[{"site":"src/feed.rs:77:13","name":null,"id":"4","awaiting":null},{"site":"src/feed.rs:77:13","name":null,"id":"5","awaiting":null},{"site":"src/ws.rs:12:5","name":"reconnect","id":"6","awaiting":null}],"leaked_blocking":0,"blocking":[],"panics":[],"teardowns":[{"step":"fixture Feed","ms":5000.2,"outcome":"timed out","detail":null}],"findings":["3 tasks leaked"]}
 {"test":"feed::quiet","outcome":"passed","mode":"fail","duration_ms":1.0,"settle_ms":0.0,"leaked_tasks":0,"leaks":[],"leaked_blocking":0,"blocking":[],"panics":[],"teardowns":[{"step":"fixture Feed","ms":2.5,"outcome":"ok","detail":null}],"findings":[]}
 "#;
-    const SECOND_MACHINE: &str = r#"{"test":"orders::fills","outcome":"failed","mode":"fail","duration_ms":255.0,"settle_ms":250.0,"leaked_tasks":1,"leaks":[{"site":"src/feed.rs:77:13","name":null,"id":"9","awaiting":null}],"leaked_blocking":1,"blocking":[],"panics":[{"message":"boom","location":null}],"teardowns":[],"findings":[]}
+    const SECOND_MACHINE: &str = r#"{"test":"orders::fills","outcome":"failed","mode":"fail","duration_ms":255.0,"settle_ms":250.0,"leaked_tasks":1,"leaks":[{"site":"src/feed.rs:77:13","name":null,"id":"9","awaiting":null}],"leaked_blocking":1,"blocking":[],"panics":[{"message":"boom","location":null}],"teardowns":[],"long_polls":[{"what":"task spawned at src/quotes.rs:9:5 (id 3)","ms":1250.0,"failed":false},{"what":"the test body","ms":900.0,"failed":true}],"findings":[]}
 {"test":"stable::counted","outcome":"warned","mode":"warn","duration_ms":255.0,"settle_ms":250.0,"leaked_tasks":2,"leaks":[],"leaked_blocking":0,"blocking":[],"panics":[],"teardowns":[],"findings":[]}
 "#;
 
@@ -363,6 +422,10 @@ mod tests {
         );
         assert!(
             text.contains("     5000.2  timed out  fixture Feed / feed::publishes"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\nLongest blocking polls\n         ms  verdict    what / test\n     1250.0  warned     task spawned at src/quotes.rs:9:5 (id 3) / orders::fills\n      900.0  failed     the test body / orders::fills"),
             "{text}"
         );
         let first_test = text.find("feed::publishes").expect("listed");
