@@ -181,15 +181,23 @@ fn max_poll_comes_from_the_environment_and_long_polls_go_into_the_report_file() 
     let report = path.to_str().expect("a UTF-8 path");
     let run = child(
         "child_blocks_its_thread",
-        &[("LEAKCHECK_REPORT", report), ("LEAKCHECK_MAX_POLL", "200ms")],
+        &[
+            ("LEAKCHECK_REPORT", report),
+            ("LEAKCHECK_MAX_POLL", "200ms"),
+        ],
     );
     assert!(!run.success, "{}", run.output);
     assert_said(
         &run,
-        &["the test body blocked its thread for at least ", "(max_poll is 200ms)"],
+        &[
+            "the test body blocked its thread for at least ",
+            "(max_poll is 200ms)",
+        ],
     );
     let lines = lines(&path);
-    let polls = lines[0]["long_polls"].as_array().expect("a list of long polls");
+    let polls = lines[0]["long_polls"]
+        .as_array()
+        .expect("a list of long polls");
     assert_eq!(polls.len(), 1, "{lines:?}");
     assert_eq!(polls[0]["what"], "the test body");
     assert_eq!(polls[0]["failed"], true);
