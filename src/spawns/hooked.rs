@@ -61,6 +61,7 @@ impl Window {
     }
 
     /// Files a task as it is spawned.
+    #[inline]
     fn spawned_now(&mut self, number: u64, slot: Slot) {
         // Task numbers mostly come one after the other: then the slot goes at the back.
         let next = self.first + self.slots.len() as u64;
@@ -81,6 +82,7 @@ impl Window {
     }
 
     /// Marks a task ended, and drops the slots of ended tasks from the front.
+    #[inline]
     fn ended(&mut self, number: u64) {
         let index = number
             .checked_sub(self.first)
