@@ -10,6 +10,8 @@
 mod blocking_call;
 #[path = "classic/blocking_task.rs"]
 mod blocking_task;
+#[path = "classic/bound_port.rs"]
+mod bound_port;
 #[path = "classic/detached_panic.rs"]
 mod detached_panic;
 #[path = "classic/fire_and_forget.rs"]
@@ -95,6 +97,16 @@ const SCENARIOS: &[(&str, show::Scenario)] = &[
             expected_words: "the test body blocked its thread for at least",
             fixed: blocking_call::fixed,
             fix: "run the client with tokio::task::spawn_blocking",
+        },
+    ),
+    (
+        "bound_port",
+        show::Scenario {
+            title: "Bound port: a mock server's thread and listener outlive the test",
+            leaky: bound_port::leaky,
+            expected_words: "1 socket left open: TCP 127.0.0.1:",
+            fixed: bound_port::fixed,
+            fix: "stop the server and join its thread",
         },
     ),
 ];

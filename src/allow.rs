@@ -7,6 +7,7 @@ use tokio::task::JoinHandle;
 
 use crate::packages;
 use crate::registry;
+use crate::resources::{LeftResource, ResourceRule};
 use crate::sites;
 use crate::spawns::LeakedTask;
 
@@ -22,13 +23,18 @@ pub(crate) enum AllowRule {
     /// Tasks spawned from files whose path, as the compiler recorded it or as the report
     /// prints it, starts with this: `src/metrics.rs`, `tests/support/`, `bb8-0.9.0/src/`.
     Path(String),
+    /// A socket, file, child process or thread the test may leave behind: `thread:tailer`.
+    Resource(String, ResourceRule),
 }
 
 impl AllowRule {
-    /// A path has a `/` or a file extension; anything else names a crate.
+    /// `thread:`, `socket:`, `file:`, `child:` or `descriptor:` starts a resource rule; a path
+    /// has a `/` or a file extension; anything else names a crate.
     pub(crate) fn parse(text: &str) -> Self {
         let text = text.trim();
-        if text.contains('/') || text.contains('.') {
+        if let Some(rule) = ResourceRule::parse(text) {
+            AllowRule::Resource(text.to_owned(), rule)
+        } else if text.contains('/') || text.contains('.') {
             AllowRule::Path(text.to_owned())
         } else {
             AllowRule::Crate(text.replace('_', "-"))
@@ -37,7 +43,7 @@ impl AllowRule {
 
     pub(crate) fn text(&self) -> &str {
         match self {
-            AllowRule::Crate(name) | AllowRule::Path(name) => name,
+            AllowRule::Crate(name) | AllowRule::Path(name) | AllowRule::Resource(name, _) => name,
         }
     }
 
@@ -53,6 +59,19 @@ impl AllowRule {
                     .split(['/', '\\'])
                     .any(|directory| is_source_directory_of(directory, name)),
             },
+            AllowRule::Resource(..) => false,
+        }
+    }
+
+    /// Whether the rule is about tasks, not resources.
+    pub(crate) fn is_for_tasks(&self) -> bool {
+        !matches!(self, AllowRule::Resource(..))
+    }
+
+    pub(crate) fn matches_resource(&self, resource: &LeftResource) -> bool {
+        match self {
+            AllowRule::Resource(_, rule) => rule.matches(resource),
+            _ => false,
         }
     }
 }

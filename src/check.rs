@@ -9,6 +9,7 @@ use crate::allow::AllowRule;
 use crate::fixture::FixtureSet;
 use crate::outcome::TestOutcome;
 use crate::report::Report;
+use crate::resources::ResourceMode;
 use crate::run::{self, TypedTest};
 use crate::settings::{self, Mode, OnHang};
 
@@ -72,6 +73,7 @@ pub struct Check {
     allow_rules: Option<Vec<AllowRule>>,
     mode: Option<Mode>,
     max_poll: Option<Duration>,
+    resources: Option<ResourceMode>,
 }
 
 /// A [`Check`]'s settings once the environment has filled in what the test left open.
@@ -84,6 +86,7 @@ pub(crate) struct Resolved {
     pub(crate) report: Option<PathBuf>,
     pub(crate) max_poll: Option<Duration>,
     pub(crate) on_hang: OnHang,
+    pub(crate) resources: ResourceMode,
 }
 
 impl Check {
@@ -100,6 +103,7 @@ impl Check {
             allow_rules: None,
             mode: None,
             max_poll: None,
+            resources: None,
         }
     }
 
@@ -186,6 +190,20 @@ impl Check {
         self
     }
 
+    /// What to do with sockets, files, child processes and threads the test leaves behind
+    /// (Linux): fail the test, report them (the default), or not look. Replaces the default
+    /// from `LEAKCHECK_RESOURCES`.
+    ///
+    /// The check runs only where the test is alone in its process (`cargo nextest run`, or
+    /// `--test-threads=1`); in a parallel run it cannot tell whose a socket is, and is skipped.
+    /// `allow_leaks` takes rules for resources a test may keep (`thread:<name>`,
+    /// `socket:<address>`, `file:<path>`, `child:<command>`), and [`keep_resources`]
+    /// (crate::keep_resources) declares what a process-wide pool keeps.
+    pub fn resources(mut self, mode: ResourceMode) -> Self {
+        self.resources = Some(mode);
+        self
+    }
+
     /// Fills in what the test left open from the environment, then the defaults.
     pub(crate) fn resolve(&self) -> Result<Resolved, String> {
         let environment = settings::environment().as_ref().map_err(Clone::clone)?;
@@ -208,6 +226,7 @@ impl Check {
             report: environment.report.clone(),
             max_poll: self.max_poll.or(environment.max_poll),
             on_hang: environment.on_hang,
+            resources: self.resources.or(environment.resources).unwrap_or_default(),
         })
     }
 

@@ -45,6 +45,7 @@ pub(crate) fn line(report: &Report) -> String {
     let mut leaks = Vec::new();
     let mut blocking = Vec::new();
     let mut panics = Vec::new();
+    let mut left = Vec::new();
     let long_poll = |poll: &BlockedPoll, failed: bool| {
         object(&[
             ("what", string(&poll.what)),
@@ -97,6 +98,14 @@ pub(crate) fn line(report: &Report) -> String {
                 ("name", optional(task.name.as_deref())),
             ])),
             Finding::BlockingPoll { poll, .. } => long_polls.push(long_poll(poll, true)),
+            Finding::ResourcesLeft { resources, .. } => {
+                left.extend(resources.iter().map(|resource| {
+                    object(&[
+                        ("kind", string(&format!("{:?}", resource.kind))),
+                        ("what", string(&resource.what)),
+                    ])
+                }));
+            }
             _ => {}
         }
     }
@@ -150,6 +159,7 @@ pub(crate) fn line(report: &Report) -> String {
         ("panics", array(&panics)),
         ("teardowns", array(&teardowns)),
         ("long_polls", array(&long_polls)),
+        ("resources", array(&left)),
         ("findings", array(&findings)),
     ]);
     line.push('\n');

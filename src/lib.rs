@@ -108,6 +108,7 @@ mod phase;
 mod polls;
 mod registry;
 mod report;
+mod resources;
 mod run;
 mod settings;
 mod sites;
@@ -129,6 +130,10 @@ pub use leakcheck_macros::leak_checked_test as test;
 pub use outcome::TestOutcome;
 pub use panics::expect_task_panic;
 pub use report::{BlockedPoll, Finding, Problem, Report, TeardownRecord, TeardownStep};
+pub use resources::{
+    KNOWN_KEEPERS, LeftResource, RESOURCES_VARIABLE, ResourceKind, ResourceMode, keep_resources,
+    keep_resources_async,
+};
 pub use settings::{
     ALLOW_LEAKS_VARIABLE, HANG_VARIABLE, MAX_POLL_VARIABLE, MODE_VARIABLE, Mode, REPORT_VARIABLE,
     SETTLE_VARIABLE, TEARDOWN_TIMEOUT_VARIABLE, TIMEOUT_VARIABLE,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::panics::{self, PanicPayload};
+use crate::resources::{LeftResource, ResourceKind, ResourceMode};
 use crate::settings::Mode;
 use crate::sites;
 use crate::spawns::{self, LeakedBlockingTask, LeakedTask, PanickedTask};
@@ -95,6 +96,14 @@ pub enum Finding {
         /// The `max_poll` in force.
         limit: Duration,
     },
+    /// Sockets, files, child processes, threads or other descriptors of one kind, still held
+    /// after the test and its runtime's shutdown (Linux, a test alone in its process).
+    ResourcesLeft {
+        /// What kind they are.
+        kind: ResourceKind,
+        /// Each of them, named.
+        resources: Vec<LeftResource>,
+    },
     /// leakcheck itself could not run the test (the runtime could not be built, say).
     Harness {
         /// What went wrong.
@@ -168,6 +177,7 @@ pub struct Report {
     teardowns: Vec<TeardownRecord>,
     duration: Duration,
     long_polls: Vec<BlockedPoll>,
+    resource_mode: ResourceMode,
 }
 
 impl Report {
@@ -186,7 +196,13 @@ impl Report {
             teardowns: Vec::new(),
             duration: Duration::ZERO,
             long_polls: Vec::new(),
+            resource_mode: ResourceMode::default(),
         }
+    }
+
+    pub(crate) fn with_resource_mode(mut self, resource_mode: ResourceMode) -> Self {
+        self.resource_mode = resource_mode;
+        self
     }
 
     pub(crate) fn with_long_polls(mut self, long_polls: Vec<BlockedPoll>) -> Self {
@@ -256,12 +272,17 @@ impl Report {
         &self.test
     }
 
-    /// Whether the test passes: nothing was found, or (under [`Mode::Warn`]) only leaks and
-    /// detached panics, which that mode reports without failing.
+    /// Whether the test passes: nothing was found, or only what is reported without failing:
+    /// leaks and detached panics under [`Mode::Warn`], resources left behind unless the test
+    /// asked for [`ResourceMode::Fail`].
     pub fn passed(&self) -> bool {
-        self.findings
-            .iter()
-            .all(|finding| self.mode == Mode::Warn && finding.is_leak())
+        self.findings.iter().all(|finding| self.tolerates(finding))
+    }
+
+    fn tolerates(&self, finding: &Finding) -> bool {
+        let resources = matches!(finding, Finding::ResourcesLeft { .. });
+        (self.mode == Mode::Warn && finding.is_leak())
+            || (resources && self.resource_mode != ResourceMode::Fail)
     }
 
     /// Everything the run found, in the order it happened.
@@ -460,6 +481,15 @@ impl Display for Finding {
             Finding::BlockingPoll { poll, limit } => {
                 write!(f, "{poll} (max_poll is {})", Spelled(*limit))
             }
+            Finding::ResourcesLeft { kind, resources } => {
+                write!(f, "{}", kind.counted(resources.len()))?;
+                match resources.as_slice() {
+                    [one] => write!(f, ": {one}"),
+                    many => many
+                        .iter()
+                        .try_for_each(|resource| write!(f, "\n{resource}")),
+                }
+            }
             Finding::Harness { message } => {
                 write!(f, "leakcheck could not run the test: {message}")
             }
@@ -468,6 +498,24 @@ impl Display for Finding {
 }
 
 impl Finding {
+    /// One finding per kind of resource left behind, in the order of the kinds.
+    pub(crate) fn resources_left(mut left: Vec<LeftResource>) -> Vec<Finding> {
+        left.sort();
+        let mut findings: Vec<Finding> = Vec::new();
+        for resource in left {
+            match findings.last_mut() {
+                Some(Finding::ResourcesLeft { kind, resources }) if *kind == resource.kind => {
+                    resources.push(resource);
+                }
+                _ => findings.push(Finding::ResourcesLeft {
+                    kind: resource.kind,
+                    resources: vec![resource],
+                }),
+            }
+        }
+        findings
+    }
+
     /// Leaks, detached panics and blocking polls: what `LEAKCHECK=warn` reports without
     /// failing and `LEAKCHECK=off` does not look for. The test's own failures, and its fixtures' setup and
     /// teardown, fail it in every mode.
@@ -479,6 +527,7 @@ impl Finding {
                 | Finding::TaskPanicked { .. }
                 | Finding::HookTooLate { .. }
                 | Finding::BlockingPoll { .. }
+                | Finding::ResourcesLeft { .. }
         )
     }
 
@@ -510,6 +559,9 @@ impl Finding {
             Finding::HookTooLate { .. } => {
                 Some("register cleanup with on_teardown while the test body or its teardown runs")
             }
+            Finding::ResourcesLeft { .. } => Some(
+                "close sockets and files, join threads, and wait for or kill child processes (tokio::process::Command::kill_on_drop) before the test ends; a process-wide pool declares what it keeps with leakcheck::keep_resources",
+            ),
             Finding::BlockingPoll { .. } => Some(
                 "a blocking call in async code stalls every task on its thread: run it with tokio::task::spawn_blocking, or use its async equivalent (tokio::time::sleep, tokio::sync::Mutex)",
             ),
@@ -577,8 +629,15 @@ fn group_by_site(tasks: &[LeakedTask]) -> Vec<String> {
 
 impl Display for Report {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let only_resources = self
+            .findings
+            .iter()
+            .all(|finding| matches!(finding, Finding::ResourcesLeft { .. }));
         let verdict = match (self.passed(), self.findings.is_empty()) {
             (true, true) => "passed",
+            (true, false) if only_resources && self.mode != Mode::Warn => {
+                "passed with resources left behind reported (resources = \"warn\")"
+            }
             (true, false) => "passed with leaks reported (LEAKCHECK=warn)",
             (false, _) => "failed",
         };

@@ -34,6 +34,7 @@ use crate::polls::{self, Step};
 use crate::registry::RunConfig;
 use crate::registry::{self, RunState};
 use crate::report::{BlockedPoll, Finding, Report, Spelled, TeardownRecord, plural};
+use crate::resources::ResourceCheck;
 use crate::settings::{Mode, OnHang};
 use crate::sites;
 use crate::spawns::{self, KNOWS_SPAWN_SITES, LeakedTask, LentSubscriber, SpawnLog};
@@ -154,12 +155,19 @@ fn run_resolved(check: &Check, settings: &Resolved, test: &mut dyn ErasedTest) -
         max_poll: settings.max_poll,
         wait_when_stuck: settings.on_hang == OnHang::Wait,
     }));
-    let runtime = match build_runtime(check, &busy_threads, &run) {
+    let detecting = settings.mode != Mode::Off;
+    let mut resource_check = detecting
+        .then(|| ResourceCheck::start(settings.resources, !registry::all().is_empty()))
+        .flatten();
+    let runtime = match build_runtime(check, &busy_threads, &run, resource_check.as_ref()) {
         Ok(runtime) => runtime,
         Err(error) => {
             return harness_failure(check, format!("could not build the tokio runtime: {error}"));
         }
     };
+    if let Some(resource_check) = &mut resource_check {
+        resource_check.begin();
+    }
     let registration = registry::register(runtime.handle().id(), Arc::clone(&run));
     hang::watch();
     // Everything the user wrote runs under its own catch_unwind inside `drive`; this one
@@ -222,7 +230,6 @@ fn run_resolved(check: &Check, settings: &Resolved, test: &mut dyn ErasedTest) -
     let grace = settings.settle.max(MIN_BLOCKING_GRACE);
     runtime.shutdown(grace);
     let still_busy = busy_threads.load(Ordering::SeqCst);
-    let detecting = settings.mode != Mode::Off;
     if still_busy > 0 && detecting {
         findings.push(Finding::BlockingTasksLeaked {
             count: still_busy,
@@ -236,11 +243,21 @@ fn run_resolved(check: &Check, settings: &Resolved, test: &mut dyn ErasedTest) -
             .into_iter()
             .filter(|finding| detecting || !finding.is_leak()),
     );
+    if let Some(resource_check) = resource_check {
+        let left = resource_check.finish(settings.settle, |resource| {
+            settings
+                .allow_rules
+                .iter()
+                .any(|rule| rule.matches_resource(resource))
+        });
+        findings.extend(Finding::resources_left(left));
+    }
     Report::new(check.test.clone(), findings, test_panic)
         .with_long_polls(long_polls)
         .with_settle_time(settle_time)
         .with_warnings(warnings)
         .with_mode(settings.mode)
+        .with_resource_mode(settings.resources)
         .with_teardowns(teardowns)
 }
 
@@ -253,6 +270,7 @@ fn build_runtime(
     check: &Check,
     busy_threads: &Arc<AtomicUsize>,
     run: &RunState,
+    resource_check: Option<&ResourceCheck>,
 ) -> io::Result<TestRuntime> {
     let mut builder = match check.flavor {
         Flavor::MultiThread => Builder::new_multi_thread(),
@@ -266,10 +284,14 @@ fn build_runtime(
     // stop: tokio keeps no other count of them on stable.
     let started = Arc::clone(busy_threads);
     let stopped = Arc::clone(busy_threads);
+    let record_thread = resource_check.map(ResourceCheck::runtime_thread_recorder);
     builder
         .on_thread_start(move || {
             started.fetch_add(1, Ordering::SeqCst);
             spawns::runtime_thread_started();
+            if let Some(record) = &record_thread {
+                record();
+            }
         })
         .on_thread_stop(move || {
             spawns::runtime_thread_stopping();
@@ -286,11 +308,17 @@ fn build_runtime(
 /// Steps 2 to 5 of a run: setup, body, teardown, settle.
 async fn drive(settings: &Resolved, test: &mut dyn ErasedTest, run: &RunState) -> Driven {
     let spawns = run.spawns();
+    let task_rules: Vec<AllowRule> = settings
+        .allow_rules
+        .iter()
+        .filter(|rule| rule.is_for_tasks())
+        .cloned()
+        .collect();
     let leftovers = Leftovers {
         baseline: Handle::current().metrics().num_alive_tasks(),
         run,
         spawns,
-        rules: &settings.allow_rules,
+        rules: &task_rules,
     };
     let mut steps = Steps::new(run, settings.timeout, settings.teardown_timeout);
     let mut test_panic = None;

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::allow::AllowRule;
+use crate::resources::{RESOURCES_VARIABLE, ResourceMode};
 
 /// What leakcheck does with what it finds; `LEAKCHECK=fail|warn|off`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -59,6 +60,7 @@ pub(crate) struct Environment {
     pub(crate) allow_leaks: Option<Vec<AllowRule>>,
     pub(crate) max_poll: Option<Duration>,
     pub(crate) on_hang: OnHang,
+    pub(crate) resources: Option<ResourceMode>,
 }
 
 /// The settings of this process, or what is wrong with them.
@@ -107,10 +109,22 @@ impl Environment {
                 OnHang::Exit
             }
         };
+        let resources = set(RESOURCES_VARIABLE).and_then(|value| match value.trim() {
+            "fail" => Some(ResourceMode::Fail),
+            "warn" => Some(ResourceMode::Warn),
+            "off" => Some(ResourceMode::Off),
+            _ => {
+                problems.push(format!(
+                    "{RESOURCES_VARIABLE}={value:?} is not a mode: write fail, warn or off"
+                ));
+                None
+            }
+        });
         let environment = Environment {
             mode,
             max_poll,
             on_hang,
+            resources,
             settle,
             timeout,
             teardown_timeout,
@@ -213,8 +227,10 @@ mod tests {
             ("LEAKCHECK_ALLOW_LEAKS", "bb8, src/metrics.rs"),
             ("LEAKCHECK_MAX_POLL", "900ms"),
             ("LEAKCHECK_HANG", "wait"),
+            ("LEAKCHECK_RESOURCES", "fail"),
         ])
         .expect("valid");
+        assert_eq!(environment.resources, Some(ResourceMode::Fail));
         assert_eq!(environment.max_poll, Some(Duration::from_millis(900)));
         assert_eq!(environment.on_hang, OnHang::Wait);
         assert_eq!(environment.mode, Some(Mode::Warn));

@@ -5,7 +5,7 @@ use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Attribute, Error, ItemFn, Path, ReturnType};
 
-use crate::parse::{Errors, Flavor, Options, TestFn};
+use crate::parse::{Errors, Flavor, Options, Resources, TestFn};
 
 pub(crate) fn leak_checked_test(args: TokenStream, item: TokenStream) -> TokenStream {
     let item: ItemFn = match syn::parse2(item.clone()) {
@@ -156,6 +156,14 @@ fn builder_calls(options: &Options, krate: &Path) -> TokenStream {
             Flavor::Local => quote!(Local),
         };
         quote!(.flavor(#krate::Flavor::#variant)).to_tokens(&mut calls);
+    }
+    if let Some((mode, _)) = options.resources {
+        let variant = match mode {
+            Resources::Fail => quote!(Fail),
+            Resources::Warn => quote!(Warn),
+            Resources::Off => quote!(Off),
+        };
+        quote!(.resources(#krate::ResourceMode::#variant)).to_tokens(&mut calls);
     }
     if let Some((count, _)) = options.worker_threads {
         quote!(.worker_threads(#count)).to_tokens(&mut calls);

@@ -14,7 +14,15 @@ use syn::{
 /// The most fixtures one test can take; `leakcheck::FixtureSet` exists for tuples up to this.
 const MAX_FIXTURES: usize = 12;
 
-const OPTION_NAMES: &str = "flavor, worker_threads, start_paused, timeout, teardown_timeout, settle, max_poll, allow_leaks, crate";
+const OPTION_NAMES: &str = "flavor, worker_threads, start_paused, timeout, teardown_timeout, settle, max_poll, resources, allow_leaks, crate";
+
+/// The `resources` option: what to do with sockets, files, processes and threads left behind.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Resources {
+    Fail,
+    Warn,
+    Off,
+}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Flavor {
@@ -33,6 +41,7 @@ pub(crate) struct Options {
     pub(crate) teardown_timeout: Option<(Duration, Span)>,
     pub(crate) settle: Option<(Duration, Span)>,
     pub(crate) max_poll: Option<(Duration, Span)>,
+    pub(crate) resources: Option<(Resources, Span)>,
     pub(crate) allow_leaks: Option<(Vec<LitStr>, Span)>,
     pub(crate) krate: Option<(Path, Span)>,
 }
@@ -176,6 +185,10 @@ impl Options {
                 let limit = parse_duration(&name, &value)?;
                 set_once(&mut self.max_poll, &name, limit, span)
             }
+            "resources" => {
+                let mode = parse_resources(&value)?;
+                set_once(&mut self.resources, &name, mode, span)
+            }
             "crate" => {
                 let Lit::Str(path) = &value else {
                     return Err(Error::new(
@@ -233,6 +246,22 @@ fn parse_allow_leaks(value: Value) -> Result<Vec<LitStr>> {
             other => Err(Error::new_spanned(other, FIX)),
         })
         .collect()
+}
+
+fn parse_resources(value: &Lit) -> Result<Resources> {
+    const FIX: &str = "write `resources = \"fail\"`, `\"warn\"` or `\"off\"`";
+    let Lit::Str(text) = value else {
+        return Err(Error::new(value.span(), FIX));
+    };
+    match text.value().as_str() {
+        "fail" => Ok(Resources::Fail),
+        "warn" => Ok(Resources::Warn),
+        "off" => Ok(Resources::Off),
+        other => Err(Error::new(
+            text.span(),
+            format!("unknown resources mode `{other}`; {FIX}"),
+        )),
+    }
 }
 
 fn parse_flavor(value: &Lit) -> Result<Flavor> {

@@ -189,6 +189,8 @@ pub fn run_self_for(args: &[&str], environment: &[(&str, &str)], limit: Duration
     let mut child = Command::new(exe)
         .args(args)
         .env("RUST_BACKTRACE", "1")
+        // The child is a libtest run of its own, with its own threads, whatever runs this.
+        .env_remove("NEXTEST_EXECUTION_MODE")
         .envs(environment.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
