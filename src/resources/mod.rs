@@ -130,6 +130,10 @@ pub const KNOWN_KEEPERS: &[(&str, &str)] = &[
     // console-subscriber serves tokio-console for the whole process (LEAKCHECK_CONSOLE=1).
     ("console_subscriber", "console-subscriber's server"),
     ("console/subscriber", "console-subscriber's recorder"),
+    // async-std's global executor and async-io's reactor (async-std, smol) start on first use
+    // and serve the whole process.
+    ("async-std/runtime", "async-std's global executor"),
+    ("async-io", "async-io's reactor"),
 ];
 
 fn known_keeper(name: &str) -> bool {
@@ -307,19 +311,34 @@ impl ResourceCheck {
         let deadline = Instant::now() + settle;
         let mut pause = Duration::from_micros(50);
         loop {
-            let new = match Snapshot::take() {
-                Ok(after) => after.since(before),
-                Err(_) => return Vec::new(),
+            let Ok(after) = Snapshot::take() else {
+                return Vec::new();
             };
             let kept = kept();
-            let left: Vec<Held> = new
+            let keeper = |tid: u32, name: &str| {
+                known_keeper(name)
+                    || kept.contains(&Held::Thread {
+                        tid,
+                        name: name.to_owned(),
+                    })
+            };
+            // What a kept thread's event loop waits on is kept with it: a pooled server's
+            // listener, and the runtime it builds once it is running, after it was declared.
+            let kept_descriptors: Vec<u32> = after
+                .threads()
+                .filter(|(tid, name)| keeper(*tid, name))
+                .flat_map(|(tid, _)| proc::waited_on(tid, &after))
+                .collect();
+            let left: Vec<Held> = after
+                .since(before)
                 .into_iter()
                 .filter(|held| !kept.contains(held))
                 .filter(|held| match held {
                     Held::Thread { tid, name } => {
-                        !known_keeper(name) && !runtime_threads.contains(tid)
+                        !keeper(*tid, name) && !runtime_threads.contains(tid)
                     }
-                    _ => true,
+                    Held::Descriptor { fd, .. } => !kept_descriptors.contains(fd),
+                    Held::Child { .. } => true,
                 })
                 .collect();
             drop(kept);

@@ -19,6 +19,10 @@ impl Snapshot {
     pub(crate) fn since(&self, _: &Snapshot) -> Vec<Held> {
         Vec::new()
     }
+
+    pub(crate) fn threads(&self) -> impl Iterator<Item = (u32, &str)> {
+        std::iter::empty()
+    }
 }
 
 pub(crate) fn sockets() -> HashMap<u64, String> {
@@ -31,4 +35,8 @@ pub(crate) fn describe(target: &str, _: &HashMap<u64, String>) -> LeftResource {
 
 pub(crate) fn current_thread_id() -> Option<u32> {
     None
+}
+
+pub(crate) fn waited_on(_: u32, _: &Snapshot) -> Vec<u32> {
+    Vec::new()
 }

@@ -66,6 +66,11 @@ impl Snapshot {
         Ok(snapshot)
     }
 
+    /// The threads in this snapshot.
+    pub(crate) fn threads(&self) -> impl Iterator<Item = (u32, &str)> {
+        self.threads.iter().map(|(tid, name)| (*tid, name.as_str()))
+    }
+
     /// Everything in `self` that `before` did not have.
     pub(crate) fn since(&self, before: &Snapshot) -> Vec<Held> {
         let mut new = Vec::new();
@@ -96,6 +101,77 @@ impl Snapshot {
         new
     }
 }
+
+/// The descriptors thread `tid` waits on, when it is parked in `epoll_wait`, as an event
+/// loop's thread is: its epoll instance (under each descriptor it has: tokio duplicates its
+/// own) and every descriptor registered with it, following epoll instances registered with it
+/// in turn. This is how the kernel says which sockets a server thread owns.
+pub(crate) fn waited_on(tid: u32, snapshot: &Snapshot) -> Vec<u32> {
+    let call = fs::read_to_string(format!("/proc/self/task/{tid}/syscall")).unwrap_or_default();
+    let mut words = call.split_whitespace();
+    let (Some(number), Some(first_argument)) = (words.next(), words.next()) else {
+        return Vec::new();
+    };
+    if !EPOLL_WAITS.contains(&number) {
+        return Vec::new();
+    }
+    let Some(epoll) = first_argument
+        .strip_prefix("0x")
+        .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+    else {
+        return Vec::new();
+    };
+    let epolls: Vec<(u32, Vec<String>)> = snapshot
+        .descriptors
+        .iter()
+        .filter(|(_, target)| *target == "anon_inode:[eventpoll]")
+        .map(|(fd, _)| (*fd, registered(*fd)))
+        .collect();
+    let mut owned = vec![epoll];
+    let mut next = 0;
+    while let Some(&instance) = owned.get(next) {
+        next += 1;
+        let Some((_, lines)) = epolls.iter().find(|(fd, _)| *fd == instance) else {
+            continue;
+        };
+        // Another descriptor of the same instance lists the same registrations.
+        let same_instance = epolls
+            .iter()
+            .filter(|(_, other)| !lines.is_empty() && other == lines)
+            .map(|(fd, _)| *fd);
+        let registered = lines.iter().filter_map(|line| {
+            line.strip_prefix("tfd:")?
+                .split_whitespace()
+                .next()?
+                .parse::<u32>()
+                .ok()
+        });
+        for fd in same_instance.chain(registered).collect::<Vec<u32>>() {
+            if !owned.contains(&fd) {
+                owned.push(fd);
+            }
+        }
+    }
+    owned
+}
+
+/// The registrations of an epoll instance, one `tfd:` line each.
+fn registered(epoll: u32) -> Vec<String> {
+    fs::read_to_string(format!("/proc/self/fdinfo/{epoll}"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|line| line.starts_with("tfd:"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The numbers of `epoll_wait`, `epoll_pwait` and `epoll_pwait2` on this architecture.
+#[cfg(target_arch = "x86_64")]
+const EPOLL_WAITS: [&str; 3] = ["232", "281", "441"];
+#[cfg(target_arch = "aarch64")]
+const EPOLL_WAITS: [&str; 2] = ["22", "441"];
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+const EPOLL_WAITS: [&str; 0] = [];
 
 /// The kernel's id of the calling thread.
 pub(crate) fn current_thread_id() -> Option<u32> {
