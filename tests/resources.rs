@@ -101,6 +101,48 @@ async fn keeps_what_a_pool_keeps() {
     POOL.lock().expect("the pool").push(server);
 }
 
+/// A pool like wiremock's: each server is a thread of its own that builds its runtime and
+/// binds its listener after `start` has returned, and is kept for the next test.
+async fn start_pooled_server() -> std::net::SocketAddr {
+    static POOL: std::sync::Mutex<Vec<std::net::SocketAddr>> = std::sync::Mutex::new(Vec::new());
+    let (address_sender, address) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        // Set up after the caller has its answer: the declaration must still cover it.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("a port");
+            let _ = address_sender.send(listener.local_addr().expect("an address"));
+            while let Ok((connection, _)) = listener.accept().await {
+                drop(connection);
+            }
+        });
+    });
+    let address = address.await.expect("the server starts");
+    POOL.lock().expect("the pool").push(address);
+    address
+}
+
+#[leak_checked_test(resources = "fail")]
+#[ignore = "keeps a server in a pool; run alone by leaky_tests_fail_when_alone"]
+async fn keeps_what_an_async_pool_keeps() {
+    let address = leakcheck::keep_resources_async(start_pooled_server()).await;
+    tokio::net::TcpStream::connect(address)
+        .await
+        .expect("the pooled server accepts");
+}
+
+#[leak_checked_test(resources = "fail")]
+#[ignore = "keeps a server in a pool without saying so; run alone by leaky_tests_fail_when_alone"]
+#[should_panic(expected = "2 sockets left open\n    TCP 127.0.0.1:")]
+async fn leaves_a_pool_undeclared() {
+    start_pooled_server().await;
+}
+
 // --- Released: each passes ---------------------------------------------------------------------
 
 #[leak_checked_test(resources = "fail")]
@@ -209,6 +251,8 @@ fn leaky_tests_fail_when_alone() {
             "leaves_a_file_open",
             "keeps_an_allowed_thread",
             "keeps_what_a_pool_keeps",
+            "keeps_what_an_async_pool_keeps",
+            "leaves_a_pool_undeclared",
         ],
     );
     assert!(!run.output.contains("not checked"), "{}", run.output);

@@ -315,27 +315,31 @@ impl ResourceCheck {
                 return Vec::new();
             };
             let kept = kept();
-            let keeper = |tid: u32, name: &str| {
-                known_keeper(name)
-                    || kept.contains(&Held::Thread {
-                        tid,
-                        name: name.to_owned(),
-                    })
+            let new = after.since(before);
+            let kept_thread = |tid: u32| {
+                kept.iter()
+                    .any(|held| matches!(held, Held::Thread { tid: kept, .. } if *kept == tid))
             };
-            // What a kept thread's event loop waits on is kept with it: a pooled server's
-            // listener, and the runtime it builds once it is running, after it was declared.
-            let kept_descriptors: Vec<u32> = after
+            let keepers: Vec<u32> = after
                 .threads()
-                .filter(|(tid, name)| keeper(*tid, name))
-                .flat_map(|(tid, _)| proc::waited_on(tid, &after))
+                .filter(|tid| kept_thread(*tid))
+                .chain(new.iter().filter_map(|held| match held {
+                    Held::Thread { tid, name } if known_keeper(name) => Some(*tid),
+                    _ => None,
+                }))
                 .collect();
-            let left: Vec<Held> = after
-                .since(before)
+            // What a keeper's event loop waits on is kept with it: a pooled server's listener,
+            // and the runtime it builds once it is running, after it was declared.
+            let kept_descriptors: Vec<u32> = keepers
+                .iter()
+                .flat_map(|tid| proc::waited_on(*tid, &after))
+                .collect();
+            let left: Vec<Held> = new
                 .into_iter()
                 .filter(|held| !kept.contains(held))
                 .filter(|held| match held {
-                    Held::Thread { tid, name } => {
-                        !keeper(*tid, name) && !runtime_threads.contains(tid)
+                    Held::Thread { tid, .. } => {
+                        !keepers.contains(tid) && !runtime_threads.contains(tid)
                     }
                     Held::Descriptor { fd, .. } => !kept_descriptors.contains(fd),
                     Held::Child { .. } => true,

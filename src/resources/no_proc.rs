@@ -20,7 +20,7 @@ impl Snapshot {
         Vec::new()
     }
 
-    pub(crate) fn threads(&self) -> impl Iterator<Item = (u32, &str)> {
+    pub(crate) fn threads(&self) -> impl Iterator<Item = u32> + '_ {
         std::iter::empty()
     }
 }

@@ -8,7 +8,7 @@
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
-use leakcheck::{Check, Flavor};
+use leakcheck::{Check, Flavor, ResourceMode};
 
 const ROUNDS: usize = 7;
 const TESTS_PER_ROUND: usize = 500;
@@ -42,6 +42,22 @@ fn leak_checked_test(multi_thread: bool) {
     report.assert_passed();
 }
 
+/// The same, without the resource check: the difference is what its two looks at `/proc`
+/// cost (a program's main thread, like this one, runs alone, so the check runs here).
+fn leak_checked_test_without_resources(multi_thread: bool) {
+    let check = if multi_thread {
+        Check::new("bench")
+            .flavor(Flavor::MultiThread)
+            .worker_threads(2)
+    } else {
+        Check::new("bench")
+    };
+    check
+        .resources(ResourceMode::Off)
+        .run(leakcheck_bench::spawn_four_and_await)
+        .assert_passed();
+}
+
 fn per_test(run: fn(bool), multi_thread: bool) -> Duration {
     let started = Instant::now();
     for _ in 0..TESTS_PER_ROUND {
@@ -60,20 +76,27 @@ fn main() {
         let run = match side.as_str() {
             "bare" => tokio_test,
             "checked" => leak_checked_test,
+            "unchecked_resources" => leak_checked_test_without_resources,
             other => panic!("{other:?} is neither bare nor checked"),
         };
         per_test(run, flavor == "multi_thread");
         return;
     }
     for multi_thread in [false, true] {
-        let (mut plain, mut checked) = (Vec::new(), Vec::new());
+        let (mut plain, mut checked, mut no_resources) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
             plain.push(per_test(tokio_test, multi_thread));
             checked.push(per_test(leak_checked_test, multi_thread));
+            no_resources.push(per_test(leak_checked_test_without_resources, multi_thread));
         }
         plain.sort();
         checked.sort();
-        let (plain, checked) = (plain[ROUNDS / 2], checked[ROUNDS / 2]);
+        no_resources.sort();
+        let (plain, checked, no_resources) = (
+            plain[ROUNDS / 2],
+            checked[ROUNDS / 2],
+            no_resources[ROUNDS / 2],
+        );
         println!(
             "{}: a test takes {:.1} us by hand, {:.1} us through Check (ratio {:.3})",
             if multi_thread {
@@ -84,6 +107,11 @@ fn main() {
             plain.as_secs_f64() * 1e6,
             checked.as_secs_f64() * 1e6,
             checked.as_secs_f64() / plain.as_secs_f64()
+        );
+        println!(
+            "  without the resource check: {:.1} us (its two looks at /proc: {:.1} us)",
+            no_resources.as_secs_f64() * 1e6,
+            (checked.as_secs_f64() - no_resources.as_secs_f64()) * 1e6
         );
         let settle_times = SETTLE_TIMES.with(|times| times.take());
         let waited = settle_times.iter().filter(|time| !time.is_zero()).count();
