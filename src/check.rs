@@ -197,8 +197,8 @@ impl Check {
     /// The check runs only where the test is alone in its process (`cargo nextest run`, or
     /// `--test-threads=1`); in a parallel run it cannot tell whose a socket is, and is skipped.
     /// `allow_leaks` takes rules for resources a test may keep (`thread:<name>`,
-    /// `socket:<address>`, `file:<path>`, `child:<command>`), and [`keep_resources`]
-    /// (crate::keep_resources) declares what a process-wide pool keeps.
+    /// `socket:<address>`, `file:<path>`, `child:<command>`), and
+    /// [`keep_resources`](crate::keep_resources) declares what a process-wide pool keeps.
     pub fn resources(mut self, mode: ResourceMode) -> Self {
         self.resources = Some(mode);
         self

@@ -9,7 +9,9 @@
 //! * hangs in its body (`timeout`, real time even under a paused clock) or in a teardown step
 //!   (`teardown_timeout`),
 //! * blocks its thread in one poll longer than `max_poll` (see [`Check::max_poll`]),
-//! * cannot set up one of its fixtures, or their teardown fails.
+//! * cannot set up one of its fixtures, or their teardown fails,
+//! * leaves sockets, files, child processes or threads behind, with `resources = "fail"`
+//!   (Linux, where the test is alone in its process; see [`Check::resources`]).
 //!
 //! A future created in the body and never awaited does not compile.
 //!
@@ -72,6 +74,9 @@
 //! * `LEAKCHECK_ALLOW_LEAKS`: the default of `allow_leaks`, entries separated by commas; a
 //!   test's own `allow_leaks` replaces it. See [`Check::allow_leaks`].
 //! * `LEAKCHECK_MAX_POLL`: the default of `max_poll`. See [`Check::max_poll`].
+//! * `LEAKCHECK_RESOURCES=fail|warn|off`: the default of `resources`, what to do with sockets,
+//!   files, child processes and threads a test leaves behind (Linux; `warn` unless set). See
+//!   [`Check::resources`].
 //! * `LEAKCHECK_HANG=exit|wait`: what to do about a test still running 2 s past a step's limit
 //!   because its thread is blocked in synchronous code: print the report and end the test
 //!   process with exit code 101 (the default), or print it and keep waiting, to attach a
