@@ -37,6 +37,8 @@ pub struct TestLine {
     /// Each poll that blocked its thread long: what, how long at least (ms), whether it
     /// failed the test (past its `max_poll`).
     pub long_polls: Vec<(String, f64, bool)>,
+    /// Each socket, file, child process or thread left behind: kind, what.
+    pub resources: Vec<(String, String)>,
 }
 
 /// A spawn site and what leaked from it across the suite.
@@ -135,6 +137,18 @@ impl Summary {
         steps
     }
 
+    /// Resources left behind, by test: (test, kind, what).
+    pub fn resources_left(&self) -> Vec<(&str, &str, &str)> {
+        self.tests
+            .iter()
+            .flat_map(|test| {
+                test.resources
+                    .iter()
+                    .map(|(kind, what)| (test.test.as_str(), kind.as_str(), what.as_str()))
+            })
+            .collect()
+    }
+
     /// Polls that blocked their thread, longest first: (test, what, ms, failed).
     pub fn longest_polls(&self) -> Vec<(&str, &str, f64, bool)> {
         let mut polls: Vec<(&str, &str, f64, bool)> = self
@@ -189,6 +203,19 @@ fn test_line(value: &Value) -> Option<TestLine> {
                             step["step"].as_str()?.to_owned(),
                             step["ms"].as_f64()?,
                             step["outcome"].as_str()?.to_owned(),
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        resources: value["resources"]
+            .as_array()
+            .map(|left| {
+                left.iter()
+                    .filter_map(|resource| {
+                        Some((
+                            resource["kind"].as_str()?.to_owned(),
+                            resource["what"].as_str()?.to_owned(),
                         ))
                     })
                     .collect()
@@ -259,6 +286,20 @@ pub fn text(summary: &Summary) -> String {
             let _ = writeln!(out, "  {ms:>9.1}  {outcome:<9}  {step} / {test}");
         }
     }
+    let left = summary.resources_left();
+    if !left.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nResources left behind\n  {:<12}  what / test",
+            "kind"
+        );
+        for (test, kind, what) in left.iter().take(TOP) {
+            let _ = writeln!(out, "  {kind:<12}  {what} / {test}");
+        }
+        if left.len() > TOP {
+            let _ = writeln!(out, "  ... and {} more", left.len() - TOP);
+        }
+    }
     let polls = summary.longest_polls();
     if !polls.is_empty() {
         let _ = writeln!(
@@ -319,6 +360,16 @@ pub fn html(summary: &Summary) -> String {
             if *failed { "failed" } else { "warned" }
         );
     }
+    let mut left = String::new();
+    for (test, kind, what) in summary.resources_left().iter().take(TOP) {
+        let _ = writeln!(
+            left,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(test),
+            escape(kind),
+            escape(what)
+        );
+    }
     let headline = escape(text(summary).lines().next().unwrap_or_default());
     format!(
         r#"<!doctype html>
@@ -344,6 +395,9 @@ td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 <h2>Slowest teardowns</h2>
 <table><tr><th>test</th><th>step</th><th>ms</th><th>outcome</th></tr>
 {teardowns}</table>
+<h2>Resources left behind</h2>
+<table><tr><th>test</th><th>kind</th><th>what</th></tr>
+{left}</table>
 <h2>Longest blocking polls</h2>
 <table><tr><th>test</th><th>what</th><th>ms</th><th>verdict</th></tr>
 {polls}</table>
@@ -375,7 +429,7 @@ mod tests {
     const FIRST_MACHINE: &str = r#"{"test":"feed::publishes","outcome":"failed","mode":"fail","duration_ms":260.0,"settle_ms":250.0,"leaked_tasks":3,"leaks":[{"site":"src/feed.rs:77:13","name":null,"id":"4","awaiting":null},{"site":"src/feed.rs:77:13","name":null,"id":"5","awaiting":null},{"site":"src/ws.rs:12:5","name":"reconnect","id":"6","awaiting":null}],"leaked_blocking":0,"blocking":[],"panics":[],"teardowns":[{"step":"fixture Feed","ms":5000.2,"outcome":"timed out","detail":null}],"findings":["3 tasks leaked"]}
 {"test":"feed::quiet","outcome":"passed","mode":"fail","duration_ms":1.0,"settle_ms":0.0,"leaked_tasks":0,"leaks":[],"leaked_blocking":0,"blocking":[],"panics":[],"teardowns":[{"step":"fixture Feed","ms":2.5,"outcome":"ok","detail":null}],"findings":[]}
 "#;
-    const SECOND_MACHINE: &str = r#"{"test":"orders::fills","outcome":"failed","mode":"fail","duration_ms":255.0,"settle_ms":250.0,"leaked_tasks":1,"leaks":[{"site":"src/feed.rs:77:13","name":null,"id":"9","awaiting":null}],"leaked_blocking":1,"blocking":[],"panics":[{"message":"boom","location":null}],"teardowns":[],"long_polls":[{"what":"task spawned at src/quotes.rs:9:5 (id 3)","ms":1250.0,"failed":false},{"what":"the test body","ms":900.0,"failed":true}],"findings":[]}
+    const SECOND_MACHINE: &str = r#"{"test":"orders::fills","outcome":"failed","mode":"fail","duration_ms":255.0,"settle_ms":250.0,"leaked_tasks":1,"leaks":[{"site":"src/feed.rs:77:13","name":null,"id":"9","awaiting":null}],"leaked_blocking":1,"blocking":[],"panics":[{"message":"boom","location":null}],"teardowns":[],"resources":[{"kind":"Socket","what":"TCP 127.0.0.1:41873 (listening)"}],"long_polls":[{"what":"task spawned at src/quotes.rs:9:5 (id 3)","ms":1250.0,"failed":false},{"what":"the test body","ms":900.0,"failed":true}],"findings":[]}
 {"test":"stable::counted","outcome":"warned","mode":"warn","duration_ms":255.0,"settle_ms":250.0,"leaked_tasks":2,"leaks":[],"leaked_blocking":0,"blocking":[],"panics":[],"teardowns":[],"findings":[]}
 "#;
 
@@ -426,6 +480,10 @@ mod tests {
         );
         assert!(
             text.contains("\nLongest blocking polls\n         ms  verdict    what / test\n     1250.0  warned     task spawned at src/quotes.rs:9:5 (id 3) / orders::fills\n      900.0  failed     the test body / orders::fills"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\nResources left behind\n  kind          what / test\n  Socket        TCP 127.0.0.1:41873 (listening) / orders::fills"),
             "{text}"
         );
         let first_test = text.find("feed::publishes").expect("listed");
