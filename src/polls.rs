@@ -43,6 +43,9 @@ pub(crate) enum Polled {
 /// One thread's slot.
 #[derive(Default)]
 pub(crate) struct PollSlot {
+    /// Tells this slot from any other ever made: a slot freed with its thread may leave its
+    /// address to the next thread's, which must not pass for the same slot.
+    id: u64,
     /// Changes whenever a poll starts or ends: equal at two looks means the same poll.
     changes: AtomicU64,
     /// [`IDLE`], [`STEP`], or a task number plus [`TASK_OFFSET`].
@@ -85,7 +88,11 @@ fn slots() -> MutexGuard<'static, Vec<Weak<PollSlot>>> {
 
 thread_local! {
     static SLOT: Arc<PollSlot> = {
-        let slot = Arc::new(PollSlot::default());
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let slot = Arc::new(PollSlot {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            ..PollSlot::default()
+        });
         let mut all = slots();
         all.retain(|slot| slot.strong_count() > 0);
         all.push(Arc::downgrade(&slot));
@@ -194,7 +201,7 @@ struct Seen {
 /// The watchdog's looks at the slots.
 #[derive(Default)]
 pub(crate) struct Looks {
-    seen: HashMap<usize, Seen>,
+    seen: HashMap<u64, Seen>,
 }
 
 impl Looks {
@@ -205,7 +212,7 @@ impl Looks {
         let live: Vec<Arc<PollSlot>> = slots().iter().filter_map(Weak::upgrade).collect();
         let mut still_here = Vec::with_capacity(live.len());
         for slot in live {
-            let key = Arc::as_ptr(&slot) as usize;
+            let key = slot.id;
             still_here.push(key);
             let changes = slot.changes.load(Ordering::Acquire);
             let polling = slot.polling();

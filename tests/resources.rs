@@ -21,6 +21,18 @@ fn scratch_file(name: &str) -> std::path::PathBuf {
     directory.join(format!("{name}-{}", std::process::id()))
 }
 
+/// A thread named "tailer" that runs until the process ends.
+fn spawn_endless_tailer() {
+    std::thread::Builder::new()
+        .name("tailer".into())
+        .spawn(|| {
+            loop {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+        .expect("the thread starts");
+}
+
 // --- Left behind: each fails with resources = "fail" ------------------------------------------
 
 #[leak_checked_test(resources = "fail")]
@@ -48,14 +60,7 @@ async fn leaves_a_child_process_running() {
 #[ignore = "leaves a thread running; run alone by leaky_tests_fail_when_alone"]
 #[should_panic(expected = "1 thread still running: \"tailer\"")]
 async fn leaves_a_thread_running() {
-    std::thread::Builder::new()
-        .name("tailer".into())
-        .spawn(|| {
-            loop {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        })
-        .expect("the thread starts");
+    spawn_endless_tailer();
 }
 
 #[leak_checked_test(resources = "fail")]
@@ -69,27 +74,13 @@ async fn leaves_a_file_open() {
 #[leak_checked_test(resources = "warn")]
 #[ignore = "leaves a thread running; run alone by warn_reports_and_passes"]
 async fn leaves_a_thread_under_warn() {
-    std::thread::Builder::new()
-        .name("tailer".into())
-        .spawn(|| {
-            loop {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        })
-        .expect("the thread starts");
+    spawn_endless_tailer();
 }
 
 #[leak_checked_test(resources = "fail", allow_leaks = ["thread:tailer"])]
 #[ignore = "leaves a thread it may keep; run alone by leaky_tests_fail_when_alone"]
 async fn keeps_an_allowed_thread() {
-    std::thread::Builder::new()
-        .name("tailer".into())
-        .spawn(|| {
-            loop {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        })
-        .expect("the thread starts");
+    spawn_endless_tailer();
 }
 
 #[leak_checked_test(resources = "fail")]

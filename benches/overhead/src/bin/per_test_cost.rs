@@ -29,15 +29,18 @@ thread_local! {
     static SETTLE_TIMES: RefCell<Vec<Duration>> = const { RefCell::new(Vec::new()) };
 }
 
-fn leak_checked_test(multi_thread: bool) {
-    let check = if multi_thread {
+fn bench_check(multi_thread: bool) -> Check {
+    if multi_thread {
         Check::new("bench")
             .flavor(Flavor::MultiThread)
             .worker_threads(2)
     } else {
         Check::new("bench")
-    };
-    let report = check.run(leakcheck_bench::spawn_four_and_await);
+    }
+}
+
+fn leak_checked_test(multi_thread: bool) {
+    let report = bench_check(multi_thread).run(leakcheck_bench::spawn_four_and_await);
     SETTLE_TIMES.with(|times| times.borrow_mut().push(report.settle_time()));
     report.assert_passed();
 }
@@ -45,14 +48,7 @@ fn leak_checked_test(multi_thread: bool) {
 /// The same, without the resource check: the difference is what its two looks at `/proc`
 /// cost (a program's main thread, like this one, runs alone, so the check runs here).
 fn leak_checked_test_without_resources(multi_thread: bool) {
-    let check = if multi_thread {
-        Check::new("bench")
-            .flavor(Flavor::MultiThread)
-            .worker_threads(2)
-    } else {
-        Check::new("bench")
-    };
-    check
+    bench_check(multi_thread)
         .resources(ResourceMode::Off)
         .run(leakcheck_bench::spawn_four_and_await)
         .assert_passed();
