@@ -158,8 +158,7 @@ pub(crate) fn task_poll_started(run: u64, number: u64) {
     SLOT.with(|slot| slot.mark(run, number.saturating_add(TASK_OFFSET)));
 }
 
-/// The calling thread, a thread of a test's runtime, has nothing to poll and parks.
-#[cfg_attr(not(tokio_unstable), allow(dead_code))] // a hook of the tokio_unstable build
+/// The calling thread, a thread of a test's runtime, has nothing to poll: it parks or stops.
 pub(crate) fn thread_parked() {
     SLOT.with(|slot| match slot.step_run.load(Ordering::Relaxed) {
         0 => slot.mark(0, IDLE),
@@ -198,6 +197,24 @@ struct Seen {
     what: Option<String>,
 }
 
+impl Seen {
+    /// The poll seen ended: tells `runs` if it lasted longer than its run's threshold.
+    fn ended(&mut self, runs: &impl Runs) {
+        let Some((run, polled)) = self.polling else {
+            return;
+        };
+        let at_least = self.last.saturating_duration_since(self.first);
+        if runs.threshold(run).is_some_and(|limit| at_least > limit) {
+            runs.long_poll(LongPoll {
+                run,
+                polled,
+                what: self.what.take(),
+                at_least,
+            });
+        }
+    }
+}
+
 /// The watchdog's looks at the slots.
 #[derive(Default)]
 pub(crate) struct Looks {
@@ -227,20 +244,8 @@ impl Looks {
                     }
                     continue;
                 }
-                Some(seen) => {
-                    // The poll seen last time ended, somewhere between then and now.
-                    if let Some((run, polled)) = seen.polling {
-                        let at_least = seen.last.saturating_duration_since(seen.first);
-                        if runs.threshold(run).is_some_and(|limit| at_least > limit) {
-                            runs.long_poll(LongPoll {
-                                run,
-                                polled,
-                                what: seen.what.take(),
-                                at_least,
-                            });
-                        }
-                    }
-                }
+                // The poll seen last time ended, somewhere between then and now.
+                Some(seen) => seen.ended(runs),
                 None => {}
             }
             self.seen.insert(
@@ -253,6 +258,14 @@ impl Looks {
                     what: None,
                 },
             );
+        }
+        // A thread that ended has ended its last poll too.
+        for (_, seen) in self
+            .seen
+            .iter_mut()
+            .filter(|(key, _)| !still_here.contains(key))
+        {
+            seen.ended(runs);
         }
         self.seen.retain(|key, _| still_here.contains(key));
     }

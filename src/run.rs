@@ -195,8 +195,12 @@ fn run_resolved(check: &Check, settings: &Resolved, test: &mut dyn ErasedTest) -
         },
     };
 
-    // Polls that ended since the watchdog last looked are filed before the verdict; a run
-    // shorter than the shortest poll it reports cannot have one.
+    let grace = settings.settle.max(MIN_BLOCKING_GRACE);
+    runtime.shutdown(grace);
+    // Polls that ended since the watchdog last looked are filed before the verdict, looked at
+    // once the runtime's threads have stopped: a worker that has finished a poll shows it
+    // until it polls, parks or stops. A run shorter than the shortest poll it reports cannot
+    // have one.
     if started.elapsed()
         > settings
             .max_poll
@@ -227,8 +231,6 @@ fn run_resolved(check: &Check, settings: &Resolved, test: &mut dyn ErasedTest) -
         )
     }));
 
-    let grace = settings.settle.max(MIN_BLOCKING_GRACE);
-    runtime.shutdown(grace);
     let still_busy = busy_threads.load(Ordering::SeqCst);
     if still_busy > 0 && detecting {
         findings.push(Finding::BlockingTasksLeaked {
@@ -295,6 +297,7 @@ fn build_runtime(
         })
         .on_thread_stop(move || {
             spawns::runtime_thread_stopping();
+            polls::thread_parked();
             stopped.fetch_sub(1, Ordering::SeqCst);
         });
     run.spawns().install(&mut builder, run.serial());
