@@ -14,7 +14,6 @@
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
-use crate::check::LONG_POLL;
 use crate::phase::Phase;
 use crate::polls::{self, LongPoll, Polled, Runs};
 use crate::registry::{self, RunState};
@@ -104,11 +103,7 @@ struct Registered;
 
 impl Runs for Registered {
     fn threshold(&self, run: u64) -> Option<Duration> {
-        let run = registry::find_serial(run)?;
-        Some(
-            run.max_poll()
-                .map_or(LONG_POLL, |limit| limit.min(LONG_POLL)),
-        )
+        Some(registry::find_serial(run)?.poll_threshold())
     }
 
     fn describe(&self, run: u64, polled: Polled) -> Option<String> {

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use tokio::runtime::Id as RuntimeId;
 use tokio::task::{AbortHandle, Id as TaskId};
 
+use crate::check::LONG_POLL;
 use crate::expected_panics::{self, ExpectedPanic};
 use crate::phase::Phase;
 use crate::polls::{self, LongPoll, PollSlot};
@@ -30,7 +31,6 @@ pub(crate) struct Hook {
 pub(crate) struct RunState {
     findings: Mutex<Vec<Finding>>,
     hooks: Mutex<Option<Vec<Hook>>>,
-    teardown_deadline: Mutex<Option<Instant>>,
     panics_in_flight: AtomicUsize,
     last_panic_hook_done: Mutex<Option<Instant>>,
     allowed: Mutex<Vec<AbortHandle>>,
@@ -100,7 +100,6 @@ impl RunState {
         RunState {
             findings: Mutex::new(Vec::new()),
             hooks: Mutex::new(Some(Vec::new())),
-            teardown_deadline: Mutex::new(None),
             panics_in_flight: AtomicUsize::new(0),
             last_panic_hook_done: Mutex::new(None),
             allowed: Mutex::new(Vec::new()),
@@ -165,8 +164,11 @@ impl RunState {
         self.serial
     }
 
-    pub(crate) fn max_poll(&self) -> Option<Duration> {
+    /// The shortest poll the run wants to hear of: its `max_poll`, or the long-poll warning's
+    /// threshold when that is shorter or there is none.
+    pub(crate) fn poll_threshold(&self) -> Duration {
         self.max_poll
+            .map_or(LONG_POLL, |limit| limit.min(LONG_POLL))
     }
 
     pub(crate) fn record_long_poll(&self, poll: LongPoll) {
@@ -250,12 +252,12 @@ impl RunState {
         *lock(&self.hooks) = None;
     }
 
-    pub(crate) fn set_teardown_deadline(&self, deadline: Option<Instant>) {
-        *lock(&self.teardown_deadline) = deadline;
-    }
-
+    /// The deadline of the teardown step under way, if one is.
     pub(crate) fn teardown_deadline(&self) -> Option<Instant> {
-        *lock(&self.teardown_deadline)
+        lock(&self.step)
+            .as_ref()
+            .filter(|step| matches!(step.phase, Phase::Teardown(_)))
+            .map(|step| step.deadline)
     }
 
     /// What the run's tasks and threads found, less the task panics the test declared.

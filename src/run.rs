@@ -20,8 +20,7 @@ use tokio::task::Id as TaskId;
 
 use crate::allow::AllowRule;
 use crate::backtraces::{self, ShortBacktrace};
-use crate::check::LONG_POLL;
-use crate::check::{Check, Flavor, Resolved};
+use crate::check::{Check, Flavor, LONG_POLL, Resolved};
 use crate::console;
 use crate::fixture::FixtureSet;
 use crate::hang;
@@ -30,9 +29,8 @@ use crate::outcome::TestOutcome;
 use crate::packages;
 use crate::panics::{self, PanicPayload};
 use crate::phase::Phase;
-use crate::polls::{self, Step};
-use crate::registry::RunConfig;
-use crate::registry::{self, RunState};
+use crate::polls;
+use crate::registry::{self, RunConfig, RunState};
 use crate::report::{BlockedPoll, Finding, Report, Spelled, TeardownRecord, plural};
 use crate::resources::ResourceCheck;
 use crate::settings::{Mode, OnHang};
@@ -201,11 +199,7 @@ fn run_resolved(check: &Check, settings: &Resolved, test: &mut dyn ErasedTest) -
     // once the runtime's threads have stopped: a worker that has finished a poll shows it
     // until it polls, parks or stops. A run shorter than the shortest poll it reports cannot
     // have one.
-    if started.elapsed()
-        > settings
-            .max_poll
-            .map_or(LONG_POLL, |limit| limit.min(LONG_POLL))
-    {
+    if started.elapsed() > run.poll_threshold() {
         hang::look_now();
     }
     let mut long_polls = Vec::new();
@@ -326,12 +320,10 @@ async fn drive(settings: &Resolved, test: &mut dyn ErasedTest, run: &RunState) -
     let mut steps = Steps::new(run, settings.timeout, settings.teardown_timeout);
     let mut test_panic = None;
     if test.setup(&mut steps).await {
-        let deadline = Instant::now() + settings.timeout;
-        let step = hang::step(run, Phase::Body, settings.timeout, deadline);
-        let body = Step::new(run.serial(), test.body());
-        let body = wallclock::within_deadline(deadline, body).await;
-        drop(step);
-        match body {
+        match steps
+            .bounded(Phase::Body, settings.timeout, test.body())
+            .await
+        {
             Bounded::Completed(None) => {}
             Bounded::Completed(Some(error)) => {
                 steps.findings.push(Finding::TestFailed { error });
@@ -366,10 +358,10 @@ async fn drive(settings: &Resolved, test: &mut dyn ErasedTest, run: &RunState) -
     }
     let (leaked, settle_time) = settle(&leftovers, settings.settle).await;
     let mut findings = steps.findings;
-    let mut leaked_tasks = Vec::new();
+    let mut tasks = Vec::new();
     if leaked > 0 {
         let allowed = leftovers.allowed();
-        let mut tasks: Vec<LeakedTask> = spawns
+        tasks = spawns
             .alive()
             .into_iter()
             .filter(|task| !allowed.contains(&task.id))
@@ -379,14 +371,15 @@ async fn drive(settings: &Resolved, test: &mut dyn ErasedTest, run: &RunState) -
         for task in &mut tasks {
             task.waiting_on = waiting.remove(&task.id);
         }
-        leaked_tasks.clone_from(&tasks);
+    }
+    let warnings = leftovers.rule_warnings(leaked, &tasks);
+    if leaked > 0 {
         findings.push(Finding::TasksLeaked {
             count: leaked,
             settle: settings.settle,
             tasks,
         });
     }
-    let warnings = leftovers.rule_warnings(leaked, &leaked_tasks);
     Driven {
         findings,
         test_panic,

@@ -51,17 +51,8 @@ impl<'run> Steps<'run> {
 
     pub(crate) async fn setup<T: AsyncFixture>(&mut self) -> Option<T> {
         let fixture = short_type_name::<T>();
-        let deadline = Instant::now() + self.setup_timeout;
-        let step = hang::step(
-            self.run,
-            Phase::Setup(fixture.clone()),
-            self.setup_timeout,
-            deadline,
-        );
-        let setup = pin!(T::setup());
-        let outcome = within_deadline(deadline, Step::new(self.run.serial(), setup)).await;
-        drop(step);
-        let problem = match outcome {
+        let phase = Phase::Setup(fixture.clone());
+        let problem = match self.bounded(phase, self.setup_timeout, T::setup()).await {
             Bounded::Completed(Ok(fixture)) => return Some(fixture),
             Bounded::Completed(Err(error)) => Problem::Failed(error_chain(&error)),
             Bounded::Panicked(payload) => Problem::Panicked(panics::message(&*payload)),
@@ -83,6 +74,21 @@ impl<'run> Steps<'run> {
         self.bounded_teardown(step, cleanup).await;
     }
 
+    /// Runs one step of the harness within `limit` of real time: marked on its thread's poll
+    /// slot so a blocking poll is seen, and written down as under way so a step stuck past
+    /// its limit ends the process (and a teardown can read its deadline).
+    pub(crate) async fn bounded<F: Future>(
+        &self,
+        phase: Phase,
+        limit: Duration,
+        step: F,
+    ) -> Bounded<F::Output> {
+        let deadline = Instant::now() + limit;
+        let _under_way = hang::step(self.run, phase, limit, deadline);
+        let step = pin!(step);
+        within_deadline(deadline, Step::new(self.run.serial(), step)).await
+    }
+
     /// Runs every [`crate::on_teardown`] hook, the one registered last first, including hooks
     /// that other hooks register meanwhile.
     pub(crate) async fn run_hooks(&mut self) {
@@ -98,15 +104,8 @@ impl<'run> Steps<'run> {
         cleanup: impl Future<Output = Option<String>>,
     ) {
         let started = Instant::now();
-        let deadline = started + self.teardown_timeout;
         let phase = Phase::Teardown(step.clone());
-        let under_way = hang::step(self.run, phase, self.teardown_timeout, deadline);
-        self.run.set_teardown_deadline(Some(deadline));
-        let cleanup = pin!(cleanup);
-        let outcome = within_deadline(deadline, Step::new(self.run.serial(), cleanup)).await;
-        self.run.set_teardown_deadline(None);
-        drop(under_way);
-        let problem = match outcome {
+        let problem = match self.bounded(phase, self.teardown_timeout, cleanup).await {
             Bounded::Completed(None) => None,
             Bounded::Completed(Some(error)) => Some(Problem::Failed(error)),
             Bounded::Panicked(payload) => Some(Problem::Panicked(panics::message(&*payload))),
