@@ -4,7 +4,8 @@
 # build, --test-threads=2, the two suites alternating, median of RUNS runs (default 7), for the
 # current-thread and the multi-thread runtime. Also: peak memory of each suite, and how long a
 # leaky test takes to be reported beyond its settle, and the per-test cost inside one process
-# (with how many clean runs waited in the settle at all).
+# (with how many clean runs waited in the settle at all). Then the resource check's cost, where
+# it runs: under nextest and with --test-threads=1, and what one look at /proc costs.
 #
 #   scripts/bench-overhead.sh [RUNS]
 set -euo pipefail
@@ -52,6 +53,52 @@ for flavor in current_thread multi_thread; do
       flavor, t / 1000, l / 1000, l / t, tp, lp
   }'
 done
+
+# The resource check runs only where a test is alone in its process: under nextest (a process
+# per test) or with --test-threads=1. The same current-thread suites both ways, leakcheck
+# with the check off and on (LEAKCHECK_RESOURCES=warn, the default), medians of RUNS runs.
+if command -v cargo-nextest >/dev/null; then
+  nextest_seconds() {
+    LEAKCHECK_RESOURCES=$2 cargo nextest run --release -p leakcheck-bench --test "$1" \
+      --test-threads=2 2>&1 | grep -o 'Summary \[ *[0-9.]*s' | grep -o '[0-9.]*' | head -n 1
+  }
+  tokio_times=() off_times=() on_times=()
+  for _ in $(seq "$runs"); do
+    tokio_times+=("$(nextest_seconds tokio_current_thread warn)")
+    off_times+=("$(nextest_seconds leakcheck_current_thread off)")
+    on_times+=("$(nextest_seconds leakcheck_current_thread warn)")
+  done
+  awk -v t="$(printf '%s\n' "${tokio_times[@]}" | median)" \
+    -v off="$(printf '%s\n' "${off_times[@]}" | median)" \
+    -v on="$(printf '%s\n' "${on_times[@]}" | median)" 'BEGIN {
+    printf "nextest, a process per test: #[tokio::test] %.0f ms; leakcheck, resource check off %.0f ms (ratio %.3f), on %.0f ms (ratio %.3f)\n",
+      t * 1000, off * 1000, off / t, on * 1000, on / t
+  }'
+else
+  echo "cargo-nextest is not installed: no per-process figures"
+fi
+serial_times() {
+  local binary=$1 mode=$2 started ended
+  started=$(date +%s%N)
+  LEAKCHECK_RESOURCES=$mode "$binary" --test-threads=1 -q >/dev/null 2>&1
+  ended=$(date +%s%N)
+  echo $(( (ended - started) / 1000 ))
+}
+tokio_binary=$(executable tokio_current_thread)
+leakcheck_binary=$(executable leakcheck_current_thread)
+tokio_times=() off_times=() on_times=()
+for _ in $(seq "$runs"); do
+  tokio_times+=("$(serial_times "$tokio_binary" warn)")
+  off_times+=("$(serial_times "$leakcheck_binary" off)")
+  on_times+=("$(serial_times "$leakcheck_binary" warn)")
+done
+awk -v t="$(printf '%s\n' "${tokio_times[@]}" | median)" \
+  -v off="$(printf '%s\n' "${off_times[@]}" | median)" \
+  -v on="$(printf '%s\n' "${on_times[@]}" | median)" 'BEGIN {
+  printf "--test-threads=1, one process: #[tokio::test] %.1f ms; leakcheck, resource check off %.1f ms (ratio %.3f), on %.1f ms (ratio %.3f)\n",
+    t / 1000, off / 1000, off / t, on / 1000, on / t
+}'
+cargo run --release -q -p leakcheck-bench --bin snapshot_cost
 cargo run --release -q -p leakcheck-bench --bin leak_latency
 cargo run --release -q -p leakcheck-bench --bin per_test_cost
 
