@@ -1,4 +1,4 @@
-//! The summary behind `leakcheck-report`: a suite's report lines, grouped for reading.
+//! The summary behind `cargo leakcheck report`: a suite's report lines, grouped for reading.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -10,55 +10,55 @@ const TOP: usize = 15;
 
 /// What the report lines of a suite add up to.
 #[derive(Debug, Default)]
-pub struct Summary {
+pub(crate) struct Summary {
     /// Files read, in order.
-    pub files: Vec<String>,
+    pub(crate) files: Vec<String>,
     /// One entry per test line.
-    pub tests: Vec<TestLine>,
+    pub(crate) tests: Vec<TestLine>,
 }
 
 /// The parts of one report line the summary uses.
 #[derive(Debug, Clone, PartialEq)]
-pub struct TestLine {
+pub(crate) struct TestLine {
     /// The test's path.
-    pub test: String,
+    pub(crate) test: String,
     /// `passed`, `warned` or `failed`.
-    pub outcome: String,
+    pub(crate) outcome: String,
     /// Leaked tasks, counted.
-    pub leaked_tasks: u64,
+    pub(crate) leaked_tasks: u64,
     /// The spawn site of each leaked task the run could name.
-    pub leak_sites: Vec<String>,
+    pub(crate) leak_sites: Vec<String>,
     /// Leaked blocking work, counted.
-    pub leaked_blocking: u64,
+    pub(crate) leaked_blocking: u64,
     /// Detached panics.
-    pub panics: u64,
+    pub(crate) panics: u64,
     /// Each teardown step: what, how long (ms), how it ended.
-    pub teardowns: Vec<(String, f64, String)>,
+    pub(crate) teardowns: Vec<(String, f64, String)>,
     /// Each poll that blocked its thread long: what, how long at least (ms), whether it
     /// failed the test (past its `max_poll`).
-    pub long_polls: Vec<(String, f64, bool)>,
+    pub(crate) long_polls: Vec<(String, f64, bool)>,
     /// Each socket, file, child process or thread left behind: kind, what.
-    pub resources: Vec<(String, String)>,
+    pub(crate) resources: Vec<(String, String)>,
 }
 
 /// A spawn site and what leaked from it across the suite.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Site {
+pub(crate) struct Site {
     /// `file:line:col`, or a note that the build could not tell.
-    pub site: String,
+    pub(crate) site: String,
     /// Tasks leaked from it.
-    pub tasks: u64,
+    pub(crate) tasks: u64,
     /// Tests that leaked from it.
-    pub tests: u64,
+    pub(crate) tests: u64,
 }
 
 /// What stands in for the spawn site of leaks counted by a build without `tokio_unstable`.
-pub const UNKNOWN_SITE: &str = "(site unknown: build with --cfg tokio_unstable)";
+pub(crate) const UNKNOWN_SITE: &str = "(site unknown: build with --cfg tokio_unstable)";
 
 impl Summary {
     /// Adds every line of one report file; a line that is not a test report is an error
     /// naming the file and line.
-    pub fn add_file(&mut self, name: &str, contents: &str) -> Result<(), String> {
+    pub(crate) fn add_file(&mut self, name: &str, contents: &str) -> Result<(), String> {
         for (index, line) in contents.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
@@ -74,7 +74,7 @@ impl Summary {
     }
 
     /// Spawn sites by tasks leaked, most first, ties by site.
-    pub fn sites(&self) -> Vec<Site> {
+    pub(crate) fn sites(&self) -> Vec<Site> {
         let mut sites: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
         for test in &self.tests {
             let mut seen_in_test: Vec<&str> = Vec::new();
@@ -108,7 +108,7 @@ impl Summary {
     }
 
     /// Tests by tasks leaked, most first.
-    pub fn leakiest_tests(&self) -> Vec<&TestLine> {
+    pub(crate) fn leakiest_tests(&self) -> Vec<&TestLine> {
         let mut tests: Vec<&TestLine> = self
             .tests
             .iter()
@@ -123,7 +123,7 @@ impl Summary {
     }
 
     /// Teardown steps by time taken, slowest first: (test, step, ms, outcome).
-    pub fn slowest_teardowns(&self) -> Vec<(&str, &str, f64, &str)> {
+    pub(crate) fn slowest_teardowns(&self) -> Vec<(&str, &str, f64, &str)> {
         let mut steps: Vec<(&str, &str, f64, &str)> = self
             .tests
             .iter()
@@ -138,7 +138,7 @@ impl Summary {
     }
 
     /// Resources left behind, by test: (test, kind, what).
-    pub fn resources_left(&self) -> Vec<(&str, &str, &str)> {
+    pub(crate) fn resources_left(&self) -> Vec<(&str, &str, &str)> {
         self.tests
             .iter()
             .flat_map(|test| {
@@ -150,7 +150,7 @@ impl Summary {
     }
 
     /// Polls that blocked their thread, longest first: (test, what, ms, failed).
-    pub fn longest_polls(&self) -> Vec<(&str, &str, f64, bool)> {
+    pub(crate) fn longest_polls(&self) -> Vec<(&str, &str, f64, bool)> {
         let mut polls: Vec<(&str, &str, f64, bool)> = self
             .tests
             .iter()
@@ -241,7 +241,7 @@ fn test_line(value: &Value) -> Option<TestLine> {
 }
 
 /// The summary as text for a terminal or a CI log.
-pub fn text(summary: &Summary) -> String {
+pub(crate) fn text(summary: &Summary) -> String {
     let mut out = String::new();
     let leaked: u64 = summary.tests.iter().map(|test| test.leaked_tasks).sum();
     let panics: u64 = summary.tests.iter().map(|test| test.panics).sum();
@@ -316,7 +316,7 @@ pub fn text(summary: &Summary) -> String {
 }
 
 /// The summary as one self-contained HTML page with a bar chart of leaks by spawn site.
-pub fn html(summary: &Summary) -> String {
+pub(crate) fn html(summary: &Summary) -> String {
     let sites = summary.sites();
     let widest = sites.first().map_or(1, |site| site.tasks.max(1));
     let mut bars = String::new();
