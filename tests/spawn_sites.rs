@@ -313,7 +313,7 @@ fn the_default_build_counts_and_says_how_to_get_spawn_sites() {
         &report,
         &[
             "1 task leaked",
-            "hint: build with RUSTFLAGS=\"--cfg tokio_unstable\" to see where each leaked task was spawned",
+            "hint: run `cargo leakcheck test` (or build with RUSTFLAGS=\"--cfg tokio_unstable\") to see where each leaked task was spawned",
         ],
     );
     assert!(!report.to_string().contains(THIS_FILE), "{report}");

@@ -132,19 +132,20 @@ fn report(root: &Path, package: &Package, changes: &Changes, dry_run: bool, out:
     } else {
         "converted"
     };
-    if changes.converted == 0 && changes.skipped.is_empty() {
-        let _ = writeln!(out, "{}: no #[tokio::test] to migrate", package.name);
+    let changed_files = changes
+        .files
+        .iter()
+        .filter(|(path, ..)| path.extension().is_some_and(|extension| extension == "rs"))
+        .count();
+    if changes.converted == 0 {
+        let _ = writeln!(out, "{}: no #[tokio::test] left to convert", package.name);
     } else {
         let _ = writeln!(
             out,
-            "{}: {verb} {} #[tokio::test] to #[leakcheck::test] in {} files",
+            "{}: {verb} {} to #[leakcheck::test] in {}",
             package.name,
-            changes.converted,
-            changes
-                .files
-                .iter()
-                .filter(|(path, ..)| path.extension().is_some_and(|extension| extension == "rs"))
-                .count()
+            counted(changes.converted, "#[tokio::test]", "#[tokio::test]s"),
+            counted(changed_files, "file", "files"),
         );
     }
     if changes
@@ -166,6 +167,10 @@ fn report(root: &Path, package: &Package, changes: &Changes, dry_run: bool, out:
             let _ = writeln!(out, "  {}: {}", skipped.at, skipped.why);
         }
     }
+}
+
+fn counted(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
 }
 
 /// Rewrites the `#[tokio::test]` attributes of one file.

@@ -1,7 +1,302 @@
-//! `cargo leakcheck test`.
-use std::process::ExitCode;
-#[derive(Debug, clap::Args)]
-pub(crate) struct TestArgs {}
-pub(crate) fn run(_: &TestArgs) -> Result<ExitCode, String> {
-    Err("not yet".into())
+//! `cargo leakcheck test`: runs the suite with its report under `target/leakcheck/`; if tests
+//! failed with leaks or task panics in a build without `tokio_unstable`, which only counts
+//! them, builds again with `--cfg tokio_unstable` (in `target/leakcheck/unstable`, so the
+//! usual build stays as it is) and re-runs exactly those tests, to print where each leaked
+//! task was spawned.
+
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Output};
+use std::time::Duration;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::Value;
+
+use crate::report::summary::{Summary, text};
+use crate::workspace::Workspace;
+
+/// Runs the suite; re-runs the tests that leaked in a tokio_unstable build to show their
+/// spawn lines.
+#[derive(Debug, Args)]
+pub(crate) struct TestArgs {
+    /// Run the suite with `cargo nextest run` instead of `cargo test`.
+    #[arg(long)]
+    nextest: bool,
+    /// The workspace's Cargo.toml, when not run inside it.
+    #[arg(long, value_name = "PATH")]
+    manifest_path: Option<PathBuf>,
+    /// Arguments for `cargo test` (or `cargo nextest run`), after `--`: `-- -p feed -- --nocapture`.
+    #[arg(last = true, allow_hyphen_values = true)]
+    cargo_arguments: Vec<OsString>,
+}
+
+/// One test's report line, as far as this command reads it.
+struct TestReport {
+    /// The test's path as leakcheck names it: its crate, modules and function.
+    test: String,
+    failed: bool,
+    /// Leaked tasks, leaked blocking work and detached panics.
+    problems: u64,
+    line: Value,
+}
+
+impl TestReport {
+    /// The name libtest and nextest know the test by: its path without the crate.
+    fn harness_name(&self) -> &str {
+        self.test
+            .split_once("::")
+            .map_or(&self.test, |(_, rest)| rest)
+    }
+}
+
+pub(crate) fn run(arguments: &TestArgs) -> Result<ExitCode, String> {
+    let workspace = Workspace::load(arguments.manifest_path.as_deref())?;
+    let directory = workspace.target_directory.join("leakcheck");
+    std::fs::create_dir_all(&directory)
+        .map_err(|error| format!("cannot make {}: {error}", directory.display()))?;
+    let first_report = directory.join("report.jsonl");
+    remove_stale(&first_report)?;
+
+    let status = suite_command(arguments, &first_report, None)
+        .status()
+        .map_err(|error| format!("cannot run cargo: {error}"))?;
+    let first_exit = ExitCode::from(u8::try_from(status.code().unwrap_or(101)).unwrap_or(101));
+
+    let reports = read_reports(&first_report)?;
+    if reports.is_empty() {
+        eprintln!(
+            "\ncargo leakcheck: no leak-checked test ran (no report in {}): `cargo leakcheck migrate` turns #[tokio::test] into #[leakcheck::test]",
+            first_report.display()
+        );
+        return Ok(first_exit);
+    }
+    let leaky: Vec<&TestReport> = reports
+        .iter()
+        .filter(|report| report.failed && report.problems > 0)
+        .collect();
+    let unstable_already =
+        std::env::var("RUSTFLAGS").is_ok_and(|flags| flags.contains("tokio_unstable"));
+    if leaky.is_empty() || unstable_already {
+        print_summary(&reports, &[]);
+        return Ok(first_exit);
+    }
+
+    let second_report = directory.join("unstable.jsonl");
+    remove_stale(&second_report)?;
+    let names: Vec<&str> = leaky.iter().map(|report| report.harness_name()).collect();
+    let mut rerun = suite_command(arguments, &second_report, Some(&directory.join("unstable")));
+    add_name_filters(&mut rerun, arguments.nextest, &names);
+    let output = with_progress(
+        &format!(
+            "building with --cfg tokio_unstable in {} and re-running {} to find where the leaked tasks were spawned",
+            shown(&directory.join("unstable")),
+            counted(names.len(), "test", "tests"),
+        ),
+        || rerun.output(),
+    )
+    .map_err(|error| format!("cannot run cargo: {error}"))?;
+    let rerun_reports = read_reports(&second_report)?;
+    if rerun_reports.is_empty() {
+        return Err(format!(
+            "the tokio_unstable build did not run the tests again:\n{}",
+            String::from_utf8_lossy(&output_tail(&output))
+        ));
+    }
+    println!("\n{}", spawn_lines(&leaky, &rerun_reports));
+    print_summary(&reports, &rerun_reports);
+    Ok(first_exit)
+}
+
+/// `cargo test` or `cargo nextest run` with the user's arguments, writing its report to
+/// `report`; built in `unstable_target` with `--cfg tokio_unstable` if given.
+fn suite_command(arguments: &TestArgs, report: &Path, unstable_target: Option<&Path>) -> Command {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    if arguments.nextest {
+        command.args(["nextest", "run"]);
+    } else {
+        command.arg("test");
+    }
+    if let Some(manifest) = &arguments.manifest_path {
+        command.arg("--manifest-path").arg(manifest);
+    }
+    command.args(&arguments.cargo_arguments);
+    command.env("LEAKCHECK_REPORT", report);
+    if let Some(target) = unstable_target {
+        let flags = std::env::var("RUSTFLAGS").unwrap_or_default();
+        command
+            .env(
+                "RUSTFLAGS",
+                format!("{flags} --cfg tokio_unstable").trim_start(),
+            )
+            .env("CARGO_TARGET_DIR", target);
+    }
+    command
+}
+
+/// Narrows a run to exactly the tests named.
+fn add_name_filters(command: &mut Command, nextest: bool, names: &[&str]) {
+    if nextest {
+        let filter: Vec<String> = names.iter().map(|name| format!("test(={name})")).collect();
+        command.arg("-E").arg(filter.join(" | "));
+        return;
+    }
+    // After the user's own `--`, if they gave one, the harness's arguments go on.
+    let has_separator = command.get_args().any(|argument| argument == "--");
+    if !has_separator {
+        command.arg("--");
+    }
+    command.arg("--exact").args(names);
+}
+
+fn remove_stale(report: &Path) -> Result<(), String> {
+    match std::fs::remove_file(report) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(format!(
+            "cannot remove the old report {}: {error}",
+            report.display()
+        )),
+    }
+}
+
+fn read_reports(path: &Path) -> Result<Vec<TestReport>, String> {
+    let contents = match std::fs::read_to_string(path) {
+        Ok(contents) => contents,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(format!("cannot read {}: {error}", path.display())),
+    };
+    contents
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .enumerate()
+        .map(|(index, line)| {
+            let value: Value = serde_json::from_str(line)
+                .map_err(|error| format!("{}:{}: not JSON: {error}", path.display(), index + 1))?;
+            let count = |field: &str| value.get(field).and_then(Value::as_u64).unwrap_or(0);
+            let panics = value
+                .get("panics")
+                .and_then(Value::as_array)
+                .map_or(0, |panics| panics.len() as u64);
+            Ok(TestReport {
+                test: value
+                    .get("test")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+                failed: value.get("outcome").and_then(Value::as_str) == Some("failed"),
+                problems: count("leaked_tasks") + count("leaked_blocking") + panics,
+                line: value,
+            })
+        })
+        .collect()
+}
+
+/// Each leaky test of the first run with where its tasks were spawned, from the re-run.
+fn spawn_lines(leaky: &[&TestReport], rerun: &[TestReport]) -> String {
+    let mut out = String::from("Where the leaked tasks were spawned (tokio_unstable build):\n");
+    for report in leaky {
+        let again = rerun
+            .iter()
+            .find(|other| other.test == report.test && other.problems > 0);
+        let Some(again) = again else {
+            let _ = writeln!(
+                out,
+                "\n{}: did not leak again in the tokio_unstable build: a timing-dependent leak; run it a few times",
+                report.test
+            );
+            continue;
+        };
+        let _ = writeln!(out, "\n{}:", report.test);
+        let entries = |field: &str| {
+            again
+                .line
+                .get(field)
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        };
+        let text = |entry: &Value, field: &str| {
+            entry.get(field).and_then(Value::as_str).map(str::to_owned)
+        };
+        for task in entries("leaks") {
+            let site = text(&task, "site").unwrap_or_else(|| "an unknown site".to_owned());
+            let mut line = format!("  task leaked, spawned at {site}");
+            if let Some(name) = text(&task, "name") {
+                let _ = write!(line, ", named {name:?}");
+            }
+            if let Some(awaiting) = text(&task, "awaiting") {
+                let _ = write!(line, ", waiting in {awaiting}");
+            }
+            let _ = writeln!(out, "{line}");
+        }
+        for task in entries("blocking") {
+            let site = text(&task, "site").unwrap_or_else(|| "an unknown site".to_owned());
+            let _ = writeln!(out, "  blocking task still running, spawned at {site}");
+        }
+        for panic in entries("panics") {
+            let message = text(&panic, "message").unwrap_or_default();
+            let site = text(&panic, "spawned_at").unwrap_or_else(|| "an unknown site".to_owned());
+            let _ = writeln!(out, "  task spawned at {site} panicked: {message}");
+        }
+    }
+    out
+}
+
+/// The suite's summary: the first run, with each re-run test's line (which names its spawn
+/// sites) in place of its first.
+fn print_summary(first: &[TestReport], rerun: &[TestReport]) {
+    let mut summary = Summary::default();
+    let mut lines = String::new();
+    for report in first {
+        let line = rerun
+            .iter()
+            .find(|again| again.test == report.test && again.problems > 0)
+            .unwrap_or(report);
+        lines.push_str(&line.line.to_string());
+        lines.push('\n');
+    }
+    if summary.add_file("the suite's reports", &lines).is_ok() {
+        println!("\n{}", text(&summary));
+    }
+}
+
+/// Runs `work`, with a spinner saying `message` on a terminal and one line otherwise.
+fn with_progress<T>(message: &str, work: impl FnOnce() -> T) -> T {
+    if !std::io::stderr().is_terminal() {
+        eprintln!("cargo leakcheck: {message}");
+        return work();
+    }
+    let spinner = ProgressBar::new_spinner();
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+        spinner.set_style(style);
+    }
+    spinner.set_message(message.to_owned());
+    spinner.enable_steady_tick(Duration::from_millis(120));
+    let result = work();
+    spinner.finish_and_clear();
+    result
+}
+
+/// The end of a command's output, for a failure message.
+fn output_tail(output: &Output) -> Vec<u8> {
+    let all = [output.stdout.as_slice(), output.stderr.as_slice()].concat();
+    let start = all.len().saturating_sub(4000);
+    all[start..].to_vec()
+}
+
+fn shown(path: &Path) -> String {
+    std::env::current_dir()
+        .ok()
+        .and_then(|here| path.strip_prefix(here).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+fn counted(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
 }

@@ -76,7 +76,7 @@ pub(crate) fn details_hint() -> Option<&'static str> {
     let hint = None;
     #[cfg(not(tokio_unstable))]
     let hint = Some(
-        "build with RUSTFLAGS=\"--cfg tokio_unstable\" to see where each leaked task was spawned",
+        "run `cargo leakcheck test` (or build with RUSTFLAGS=\"--cfg tokio_unstable\") to see where each leaked task was spawned",
     );
     hint
 }

@@ -53,7 +53,7 @@ pub(crate) struct Site {
 }
 
 /// What stands in for the spawn site of leaks counted by a build without `tokio_unstable`.
-pub(crate) const UNKNOWN_SITE: &str = "(site unknown: build with --cfg tokio_unstable)";
+pub(crate) const UNKNOWN_SITE: &str = "(site unknown: run `cargo leakcheck test`)";
 
 impl Summary {
     /// Adds every line of one report file; a line that is not a test report is an error

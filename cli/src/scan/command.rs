@@ -65,11 +65,13 @@ pub(crate) fn run(arguments: &ScanArgs) -> Result<ExitCode, String> {
             .map(|workspace| workspace.root)
             .or_else(|_| std::env::current_dir())
             .map_err(|error| format!("cannot tell the current directory: {error}"))?;
-        let paths: Vec<PathBuf> = arguments
-            .paths
-            .iter()
-            .map(|path| std::path::absolute(path).unwrap_or_else(|_| path.clone()))
-            .collect();
+        let mut paths = Vec::new();
+        for path in &arguments.paths {
+            if !path.exists() {
+                return Err(format!("{}: no such file or directory", path.display()));
+            }
+            paths.push(std::path::absolute(path).unwrap_or_else(|_| path.clone()));
+        }
         (root, rust_files_under(&paths)?)
     };
     let mut found = scan(&root, &files);

@@ -323,14 +323,14 @@ impl<'ast> Visit<'ast> for Context<'_> {
     }
 
     fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
-        if let syn::Expr::Path(function) = &*call.func {
-            if self.is_drop_or_forget(&function.path) {
-                let found = call
-                    .args
-                    .first()
-                    .and_then(|argument| detached_spawn::dropped(self, &function.path, argument));
-                self.findings.extend(found);
-            }
+        if let syn::Expr::Path(function) = &*call.func
+            && self.is_drop_or_forget(&function.path)
+        {
+            let found = call
+                .args
+                .first()
+                .and_then(|argument| detached_spawn::dropped(self, &function.path, argument));
+            self.findings.extend(found);
         }
         visit::visit_expr_call(self, call);
     }

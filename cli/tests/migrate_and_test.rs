@@ -1,0 +1,179 @@
+//! A `#[tokio::test]` suite taken through `cargo leakcheck migrate`, then run with
+//! `cargo leakcheck test` in a default build: the leaky test's spawn line must be printed.
+//! Then `cargo leakcheck report` summarises the run's report file.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{leakcheck, repository, scratch_copy};
+
+const ORIGINAL: &str = include_str!("fixtures/tokio-suite/tests/feed.rs");
+
+/// The migrated suite, built in a target directory kept between runs of this test.
+fn suite(tag: &str) -> (PathBuf, PathBuf) {
+    let root = scratch_copy("tokio-suite", tag);
+    // The versions leakcheck's own tests use: no registry lookups, and the same builds.
+    std::fs::copy(repository().join("Cargo.lock"), root.join("Cargo.lock")).expect("a lock file");
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("tokio-suite-target");
+    (root, target)
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).expect("a file of the suite")
+}
+
+#[test]
+fn migrate_converts_in_place_and_then_test_prints_the_spawn_line() {
+    let (root, target) = suite("tokio-suite-migrated");
+    let tests = root.join("tests/feed.rs");
+    let manifest_before = read(&root.join("Cargo.toml"));
+    let repository = repository();
+    let checkout = repository.to_str().expect("a UTF-8 path");
+
+    let dry = leakcheck(&["migrate", "--dry-run", "--path", checkout])
+        .current_dir(&root)
+        .run();
+    dry.assert_exit(0);
+    assert!(
+        dry.stdout
+            .contains("--- a/tests/feed.rs\n+++ b/tests/feed.rs\n"),
+        "{}",
+        dry.stdout
+    );
+    assert!(
+        dry.stdout
+            .contains("-#[tokio::test]\n+#[leakcheck::test]\n"),
+        "{}",
+        dry.stdout
+    );
+    assert!(
+        dry.stdout.contains("+leakcheck = { path = \""),
+        "{}",
+        dry.stdout
+    );
+    assert!(
+        dry.stdout
+            .contains("feed: would convert 2 #[tokio::test]s to #[leakcheck::test] in 1 file"),
+        "{}",
+        dry.stdout
+    );
+    assert_eq!(read(&tests), ORIGINAL, "--dry-run changes nothing");
+    assert_eq!(read(&root.join("Cargo.toml")), manifest_before);
+
+    let migrated = leakcheck(&["migrate", "--path", checkout])
+        .current_dir(&root)
+        .run();
+    migrated.assert_exit(0);
+    for expected in [
+        "feed: converted 2 #[tokio::test]s to #[leakcheck::test] in 1 file\n",
+        "feed: added leakcheck to [dev-dependencies] of Cargo.toml\n",
+        "left as they are:\n  tests/feed.rs:14: `crate = ..` (column 15) names tokio's path",
+        "Next: `LEAKCHECK=warn cargo test`",
+    ] {
+        assert!(
+            migrated.stdout.contains(expected),
+            "{expected:?} in\n{}",
+            migrated.stdout
+        );
+    }
+    let after = read(&tests);
+    let lines: Vec<&str> = after.lines().collect();
+    assert_eq!(lines.len(), ORIGINAL.lines().count(), "no line moved");
+    assert_eq!(lines[0], "#[leakcheck::test]");
+    assert_eq!(
+        lines[5],
+        "#[leakcheck::test(flavor = \"multi_thread\", worker_threads = 2)]"
+    );
+    assert_eq!(
+        lines[13], "#[tokio::test(crate = \"tokio\")]",
+        "left as it was"
+    );
+    let manifest = read(&root.join("Cargo.toml"));
+    let added: Vec<&str> = manifest
+        .lines()
+        .filter(|line| line.starts_with("leakcheck = { path = "))
+        .collect();
+    assert_eq!(added.len(), 1, "{manifest}");
+    assert_eq!(
+        manifest.replace(&format!("{}\n", added[0]), ""),
+        manifest_before,
+        "the rest of the manifest, comments too, as it was"
+    );
+
+    let again = leakcheck(&["migrate", "--path", checkout])
+        .current_dir(&root)
+        .run();
+    again.assert_exit(0);
+    assert!(
+        again
+            .stdout
+            .contains("feed: no #[tokio::test] left to convert"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(read(&tests), after, "a second run changes nothing");
+    assert_eq!(read(&root.join("Cargo.toml")), manifest);
+
+    let run = leakcheck(&["test"])
+        .current_dir(&root)
+        .env("CARGO_TARGET_DIR", &target)
+        .run();
+    run.assert_exit(101);
+    assert!(
+        run.stdout.contains("1 task leaked"),
+        "the default build's report\n{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains("building with --cfg tokio_unstable in"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("Where the leaked tasks were spawned (tokio_unstable build):\n\nfeed::forgets_its_pump:\n  task leaked, spawned at src/lib.rs:7:5\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "Leaks by spawn site\n  tasks  tests  site\n      1      1  src/lib.rs:7:5\n"
+        ),
+        "{}",
+        run.stdout
+    );
+
+    let report = target.join("leakcheck/report.jsonl");
+    let html = target.join("leakcheck/summary.html");
+    let summary = leakcheck(&[
+        "report",
+        report.to_str().expect("a UTF-8 path"),
+        "--html",
+        html.to_str().expect("a UTF-8 path"),
+    ])
+    .run();
+    summary.assert_exit(0);
+    assert!(summary.stdout.contains("leakcheck report: 2 tests from 1 file(s): 1 passed, 0 passed with leaks reported, 1 failed; 1 tasks leaked"), "{}", summary.stdout);
+    assert!(read(&html).contains("<html"), "an HTML page");
+
+    if Command::new("cargo-nextest")
+        .arg("--version")
+        .output()
+        .is_ok()
+    {
+        let nextest = leakcheck(&["test", "--nextest"])
+            .current_dir(&root)
+            .env("CARGO_TARGET_DIR", &target)
+            .run();
+        nextest.assert_exit(100);
+        assert!(
+            nextest
+                .stdout
+                .contains("feed::forgets_its_pump:\n  task leaked, spawned at src/lib.rs:7:5\n"),
+            "{}",
+            nextest.stdout
+        );
+    }
+}
+
+use std::process::Command;
