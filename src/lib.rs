@@ -70,7 +70,7 @@
 //! * `LEAKCHECK_SETTLE`, `LEAKCHECK_TIMEOUT`, `LEAKCHECK_TEARDOWN_TIMEOUT`: the defaults of
 //!   `settle`, `timeout` and `teardown_timeout`, spelled as in the attribute (`300ms`, `5s`).
 //! * `LEAKCHECK_REPORT=path.jsonl`: append one JSON line per test, under a file lock, so many
-//!   test processes can share the file; `leakcheck-report` summarises it.
+//!   test processes can share the file; `cargo leakcheck report` summarises it.
 //! * `LEAKCHECK_ALLOW_LEAKS`: the default of `allow_leaks`, entries separated by commas; a
 //!   test's own `allow_leaks` replaces it. See [`Check::allow_leaks`].
 //! * `LEAKCHECK_MAX_POLL`: the default of `max_poll`. See [`Check::max_poll`].

@@ -342,17 +342,6 @@ fn add_dev_dependency(
     if already {
         return Ok(manifest.to_owned());
     }
-    let entry = match dependency {
-        Dependency::Version(requirement) => value(requirement.as_str()),
-        Dependency::Path(path) => {
-            let mut table = InlineTable::new();
-            table.insert(
-                "path",
-                relative(path, &package.root).display().to_string().into(),
-            );
-            value(table)
-        }
-    };
     let dev_dependencies = document
         .entry("dev-dependencies")
         .or_insert_with(|| Item::Table(Table::new()));
@@ -361,6 +350,35 @@ fn add_dev_dependency(
             "{}: `dev-dependencies` is not a table",
             package.manifest.display()
         ));
+    };
+    // A manifest that writes `[dev-dependencies.tokio]` gets `[dev-dependencies.leakcheck]`.
+    let dotted = dev_dependencies.is_dotted()
+        || dev_dependencies
+            .iter()
+            .next()
+            .is_some_and(|(_, entry)| entry.is_table());
+    let mut fields: Vec<(&str, toml_edit::Value)> = Vec::new();
+    match dependency {
+        Dependency::Version(requirement) => fields.push(("version", requirement.as_str().into())),
+        Dependency::Path(path) => fields.push((
+            "path",
+            relative(path, &package.root).display().to_string().into(),
+        )),
+    }
+    let entry = if dotted {
+        let mut table = Table::new();
+        for (key, field) in fields {
+            table.insert(key, value(field));
+        }
+        Item::Table(table)
+    } else if let [("version", version)] = fields.as_slice() {
+        value(version.clone())
+    } else {
+        let mut table = InlineTable::new();
+        for (key, field) in fields {
+            table.insert(key, field);
+        }
+        value(table)
     };
     dev_dependencies.insert("leakcheck", entry);
     Ok(document.to_string())
@@ -476,6 +494,16 @@ mod tests {
         assert_eq!(
             local,
             "[package]\nname = \"feed\"\n\n[dev-dependencies]\nleakcheck = { path = \"../leakcheck\" }\n"
+        );
+        let dotted = add_dev_dependency(
+            "[package]\nname = \"feed\"\n\n[dev-dependencies.tokio]\nversion = \"1\"\n",
+            &Dependency::Version("0.1".to_owned()),
+            &package,
+        )
+        .expect("edited");
+        assert_eq!(
+            dotted,
+            "[package]\nname = \"feed\"\n\n[dev-dependencies.tokio]\nversion = \"1\"\n\n[dev-dependencies.leakcheck]\nversion = \"0.1\"\n"
         );
     }
 }

@@ -67,10 +67,16 @@ pub(crate) fn run(arguments: &TestArgs) -> Result<ExitCode, String> {
 
     let reports = read_reports(&first_report)?;
     if reports.is_empty() {
-        eprintln!(
-            "\ncargo leakcheck: no leak-checked test ran (no report in {}): `cargo leakcheck migrate` turns #[tokio::test] into #[leakcheck::test]",
-            first_report.display()
-        );
+        if status.success() {
+            eprintln!(
+                "\ncargo leakcheck: no leak-checked test ran (no report in {}): `cargo leakcheck migrate` turns #[tokio::test] into #[leakcheck::test]",
+                first_report.display()
+            );
+        } else {
+            eprintln!(
+                "\ncargo leakcheck: the suite did not run ({status}): see cargo's output above"
+            );
+        }
         return Ok(first_exit);
     }
     let leaky: Vec<&TestReport> = reports
@@ -105,7 +111,7 @@ pub(crate) fn run(arguments: &TestArgs) -> Result<ExitCode, String> {
             String::from_utf8_lossy(&output_tail(&output))
         ));
     }
-    println!("\n{}", spawn_lines(&leaky, &rerun_reports));
+    print!("\n{}", spawn_lines(&leaky, &rerun_reports));
     print_summary(&reports, &rerun_reports);
     Ok(first_exit)
 }
@@ -260,7 +266,7 @@ fn print_summary(first: &[TestReport], rerun: &[TestReport]) {
         lines.push('\n');
     }
     if summary.add_file("the suite's reports", &lines).is_ok() {
-        println!("\n{}", text(&summary));
+        print!("\n{}", text(&summary));
     }
 }
 

@@ -101,7 +101,7 @@ pub(crate) fn rust_files_of(packages: &[Package]) -> Vec<PathBuf> {
             .map(|directory| package.root.join(directory))
             .chain(package.target_roots.iter().cloned());
         for directory in directories {
-            collect(&directory, &mut files);
+            collect(&directory, Nested::Skipped, &mut files);
         }
     }
     files.into_iter().collect()
@@ -114,7 +114,7 @@ pub(crate) fn rust_files_under(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String
         if path.is_file() {
             files.insert(path.clone());
         } else if path.is_dir() {
-            collect(path, &mut files);
+            collect(path, Nested::Included, &mut files);
         } else {
             return Err(format!("{}: no such file or directory", path.display()));
         }
@@ -122,8 +122,18 @@ pub(crate) fn rust_files_under(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String
     Ok(files.into_iter().collect())
 }
 
+/// Whether a directory with a `Cargo.toml` of its own, below the one being read, is read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Nested {
+    /// Reading a package: a nested package (a fixture crate, a member inside another's
+    /// tests) is not this package's code.
+    Skipped,
+    /// Reading a directory named on the command line: all of it.
+    Included,
+}
+
 /// Adds the `.rs` files under `directory`.
-fn collect(directory: &Path, files: &mut BTreeSet<PathBuf>) {
+fn collect(directory: &Path, nested: Nested, files: &mut BTreeSet<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(directory) else {
         return;
     };
@@ -135,10 +145,9 @@ fn collect(directory: &Path, files: &mut BTreeSet<PathBuf>) {
             continue;
         };
         if kind.is_dir() {
-            // Build output, hidden directories, and packages of their own (a fixture crate, a
-            // member nested in another's tests) are not this package's code.
-            if name != "target" && !name.starts_with('.') && !path.join("Cargo.toml").exists() {
-                collect(&path, files);
+            let other_package = nested == Nested::Skipped && path.join("Cargo.toml").exists();
+            if name != "target" && !name.starts_with('.') && !other_package {
+                collect(&path, nested, files);
             }
         } else if name.ends_with(".rs") {
             files.insert(path);
