@@ -15,6 +15,7 @@ mod migrate;
 mod report;
 mod scan;
 mod test_run;
+mod words;
 mod workspace;
 
 use std::process::ExitCode;

@@ -19,6 +19,7 @@ use syn::visit::Visit;
 use toml_edit::{DocumentMut, InlineTable, Item, Table, value};
 
 use crate::scan::shown_path;
+use crate::words::counted;
 use crate::workspace::{Package, Workspace, rust_files_of};
 
 /// The `#[tokio::test]` options that `#[leakcheck::test]` takes with the same meaning.
@@ -167,10 +168,6 @@ fn report(root: &Path, package: &Package, changes: &Changes, dry_run: bool, out:
             let _ = writeln!(out, "  {}: {}", skipped.at, skipped.why);
         }
     }
-}
-
-fn counted(count: usize, one: &str, many: &str) -> String {
-    format!("{count} {}", if count == 1 { one } else { many })
 }
 
 /// Rewrites the `#[tokio::test]` attributes of one file.

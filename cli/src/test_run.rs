@@ -16,6 +16,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 
 use crate::report::summary::{Summary, text};
+use crate::words::counted;
 use crate::workspace::Workspace;
 
 /// Runs the suite; re-runs the tests that leaked in a tokio_unstable build to show their
@@ -301,8 +302,4 @@ fn shown(path: &Path) -> String {
         .unwrap_or_else(|| path.to_path_buf())
         .display()
         .to_string()
-}
-
-fn counted(count: usize, one: &str, many: &str) -> String {
-    format!("{count} {}", if count == 1 { one } else { many })
 }

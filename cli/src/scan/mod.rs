@@ -248,21 +248,21 @@ impl Asyncness {
     }
 }
 
+/// Notes one more function of a name.
+fn record<K: Ord>(names: &mut BTreeMap<K, Asyncness>, key: K, asyncness: Asyncness) {
+    let merged = names
+        .get(&key)
+        .map_or(asyncness, |known| known.merge(asyncness));
+    names.insert(key, merged);
+}
+
 impl FunctionNames {
     fn merge(&mut self, other: FunctionNames) {
         for (name, asyncness) in other.free {
-            let merged = self
-                .free
-                .get(&name)
-                .map_or(asyncness, |known| known.merge(asyncness));
-            self.free.insert(name, merged);
+            record(&mut self.free, name, asyncness);
         }
         for (key, asyncness) in other.methods {
-            let merged = self
-                .methods
-                .get(&key)
-                .map_or(asyncness, |known| known.merge(asyncness));
-            self.methods.insert(key, merged);
+            record(&mut self.methods, key, asyncness);
         }
     }
 
@@ -286,13 +286,11 @@ impl FunctionNames {
 
 impl<'ast> Visit<'ast> for FunctionNames {
     fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
-        let asyncness = Asyncness::of(&item.sig);
-        let name = item.sig.ident.to_string();
-        let merged = self
-            .free
-            .get(&name)
-            .map_or(asyncness, |known| known.merge(asyncness));
-        self.free.insert(name, merged);
+        record(
+            &mut self.free,
+            item.sig.ident.to_string(),
+            Asyncness::of(&item.sig),
+        );
         syn::visit::visit_item_fn(self, item);
     }
 
@@ -306,12 +304,7 @@ impl<'ast> Visit<'ast> for FunctionNames {
     fn visit_impl_item_fn(&mut self, item: &'ast syn::ImplItemFn) {
         if let Some(implementing) = &self.implementing {
             let key = (implementing.clone(), item.sig.ident.to_string());
-            let asyncness = Asyncness::of(&item.sig);
-            let merged = self
-                .methods
-                .get(&key)
-                .map_or(asyncness, |known| known.merge(asyncness));
-            self.methods.insert(key, merged);
+            record(&mut self.methods, key, Asyncness::of(&item.sig));
         }
         syn::visit::visit_impl_item_fn(self, item);
     }

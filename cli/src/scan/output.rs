@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::rules::Rule;
 use super::{ALLOW_COMMENT, Finding, Scan, ScannedFile, baseline, counts};
+use crate::words::counted;
 
 /// One finding as a JSON line.
 #[derive(Serialize)]
@@ -194,8 +195,4 @@ pub(crate) fn sarif(scan: &Scan) -> String {
     let mut text = serde_json::to_string_pretty(&log).unwrap_or_default();
     text.push('\n');
     text
-}
-
-fn counted(count: usize, one: &str, many: &str) -> String {
-    format!("{count} {}", if count == 1 { one } else { many })
 }

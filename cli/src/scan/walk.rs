@@ -115,6 +115,15 @@ impl Context<'_> {
         }
     }
 
+    /// Reads a function's parameters and body in a scope of their own, under its name.
+    fn within_function(&mut self, name: &syn::Ident, read: impl FnOnce(&mut Self)) {
+        self.function.push(name.to_string());
+        self.enter();
+        read(self);
+        self.leave();
+        self.function.pop();
+    }
+
     fn enter(&mut self) {
         self.bindings.enter();
         self.local_types.push(HashMap::new());
@@ -255,27 +264,21 @@ impl<'ast> Visit<'ast> for Context<'_> {
     }
 
     fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
-        self.function.push(item.sig.ident.to_string());
-        self.enter();
-        visit::visit_item_fn(self, item);
-        self.leave();
-        self.function.pop();
+        self.within_function(&item.sig.ident, |context| {
+            visit::visit_item_fn(context, item)
+        });
     }
 
     fn visit_impl_item_fn(&mut self, item: &'ast syn::ImplItemFn) {
-        self.function.push(item.sig.ident.to_string());
-        self.enter();
-        visit::visit_impl_item_fn(self, item);
-        self.leave();
-        self.function.pop();
+        self.within_function(&item.sig.ident, |context| {
+            visit::visit_impl_item_fn(context, item)
+        });
     }
 
     fn visit_trait_item_fn(&mut self, item: &'ast syn::TraitItemFn) {
-        self.function.push(item.sig.ident.to_string());
-        self.enter();
-        visit::visit_trait_item_fn(self, item);
-        self.leave();
-        self.function.pop();
+        self.within_function(&item.sig.ident, |context| {
+            visit::visit_trait_item_fn(context, item)
+        });
     }
 
     fn visit_expr_closure(&mut self, closure: &'ast syn::ExprClosure) {
