@@ -303,3 +303,50 @@ fn shown(path: &Path) -> String {
         .display()
         .to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(line: &str) -> TestReport {
+        let line: Value = serde_json::from_str(line).expect("a report line");
+        TestReport {
+            test: line["test"].as_str().expect("a test").to_owned(),
+            failed: line["outcome"] == "failed",
+            problems: line["leaked_tasks"].as_u64().unwrap_or(0),
+            line,
+        }
+    }
+
+    #[test]
+    fn a_test_that_does_not_leak_again_is_called_timing_dependent() {
+        let first = [
+            report(r#"{"test":"feed::a","outcome":"failed","leaked_tasks":1,"leaks":[]}"#),
+            report(r#"{"test":"feed::b","outcome":"failed","leaked_tasks":2,"leaks":[]}"#),
+        ];
+        let rerun = [
+            report(
+                r#"{"test":"feed::a","outcome":"failed","leaked_tasks":1,"leaks":[{"site":"src/feed.rs:7:5","name":"pump","id":"3","awaiting":null}]}"#,
+            ),
+            report(r#"{"test":"feed::b","outcome":"passed","leaked_tasks":0,"leaks":[]}"#),
+        ];
+        let leaky: Vec<&TestReport> = first.iter().collect();
+        let text = spawn_lines(&leaky, &rerun);
+        assert!(
+            text.contains("feed::a:\n  task leaked, spawned at src/feed.rs:7:5, named \"pump\"\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "feed::b: did not leak again in the tokio_unstable build: a timing-dependent leak"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn harness_names_leave_out_the_crate() {
+        let unit = report(r#"{"test":"feed::tests::starts","outcome":"passed"}"#);
+        assert_eq!(unit.harness_name(), "tests::starts");
+    }
+}

@@ -273,7 +273,12 @@ impl ResourceCheck {
 
     /// Takes the first snapshot, once the run's runtime is built.
     pub(crate) fn begin(&mut self) {
-        match Snapshot::take() {
+        let runtime_threads = self
+            .runtime_threads
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        match Snapshot::take_skipping_children_of(&runtime_threads) {
             Ok(before) => self.before = Some(before),
             Err(error) => say_once_why_off(&format!("/proc/self cannot be read: {error}")),
         }

@@ -31,10 +31,20 @@ impl Snapshot {
     /// Reads `/proc/self`: a listing of the descriptors and one of the threads, and a small
     /// file for each thread; some 30 to 60 microseconds for a test process.
     pub(crate) fn take() -> io::Result<Snapshot> {
+        Snapshot::take_skipping_children_of(&[])
+    }
+
+    /// [`Snapshot::take`], without looking for child processes of the threads `childless`,
+    /// which cannot have any yet (a runtime's threads, just started): a thread whose files
+    /// were read ends more slowly.
+    pub(crate) fn take_skipping_children_of(childless: &[u32]) -> io::Result<Snapshot> {
         let mut threads = BTreeSet::new();
         let mut children = BTreeMap::new();
         for tid in numbers(fs::read_dir(own("task"))?) {
             threads.insert(tid);
+            if childless.contains(&tid) {
+                continue;
+            }
             for child in read_small(&of_thread(tid, "children"))
                 .unwrap_or_default()
                 .split_whitespace()
