@@ -10,7 +10,7 @@ mod walk;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Barrier, Mutex, PoisonError};
+use std::sync::{Barrier, Mutex, OnceLock, PoisonError};
 
 use proc_macro2::{LineColumn, Span};
 use syn::visit::Visit;
@@ -102,8 +102,7 @@ pub(crate) fn scan(root: &Path, files: &[PathBuf]) -> Scan {
     // drops a future depends on every `async fn` of the code base.
     let all_parsed = Barrier::new(threads);
     let all_names = Mutex::new(FunctionNames::default());
-    let async_functions = Mutex::new(walk::AsyncFunctions::default());
-    let merged = Barrier::new(threads);
+    let async_functions = OnceLock::new();
     let results: Vec<Scan> = std::thread::scope(|scope| {
         let workers: Vec<_> = files
             .chunks(chunk)
@@ -111,10 +110,9 @@ pub(crate) fn scan(root: &Path, files: &[PathBuf]) -> Scan {
                 &[][..],
                 threads.saturating_sub(files.len().div_ceil(chunk)),
             ))
-            .enumerate()
-            .map(|(index, part)| {
-                let (all_parsed, merged) = (&all_parsed, &merged);
-                let (all_names, async_functions) = (&all_names, &async_functions);
+            .map(|part| {
+                let (all_parsed, all_names, async_functions) =
+                    (&all_parsed, &all_names, &async_functions);
                 scope.spawn(move || {
                     let mut scan = Scan::default();
                     let mut parsed = Vec::new();
@@ -133,13 +131,9 @@ pub(crate) fn scan(root: &Path, files: &[PathBuf]) -> Scan {
                     }
                     lock(all_names).merge(names);
                     all_parsed.wait();
-                    if index == 0 {
-                        *lock(async_functions) = lock(all_names).async_functions();
-                    }
-                    merged.wait();
-                    let async_functions = lock(async_functions).clone();
                     let code_base = CodeBase {
-                        async_functions: &async_functions,
+                        async_functions: async_functions
+                            .get_or_init(|| lock(all_names).async_functions()),
                     };
                     for (shown, source, file) in parsed {
                         let mut findings = walk::findings(&file, &code_base);

@@ -18,7 +18,7 @@ pub(crate) struct CodeBase<'a> {
 
 /// The scanned code's `async fn`s whose names no synchronous function of the same place
 /// shares.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub(crate) struct AsyncFunctions {
     /// Free functions, by name.
     pub(crate) free: HashSet<String>,
