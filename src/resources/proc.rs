@@ -122,7 +122,7 @@ fn of_thread(tid: u32, name: &str) -> String {
 }
 
 /// The numbers a /proc directory lists (descriptors, threads).
-fn numbers(listing: fs::ReadDir) -> impl Iterator<Item = u32> {
+fn numbers(listing: impl Iterator<Item = io::Result<fs::DirEntry>>) -> impl Iterator<Item = u32> {
     listing
         .flatten()
         .filter_map(|entry| entry.file_name().to_str()?.parse().ok())
@@ -136,19 +136,20 @@ fn numbers(listing: fs::ReadDir) -> impl Iterator<Item = u32> {
 /// descriptor is looked at).
 fn open_descriptors() -> io::Result<BTreeSet<u32>> {
     let probe = fs::File::open("/dev/null").map(|file| file.as_raw_fd());
-    // `ReadDir` holds its descriptor from here until it is dropped.
-    let listing = fs::read_dir(own("fd"))?;
+    // `ReadDir` holds its descriptor from here until it is dropped, at the end.
+    let mut listing = fs::read_dir(own("fd"))?;
     let listing_number = probe
         .ok()
         .and_then(|probe| u32::try_from(probe).ok())
         .filter(|probe| target(*probe).is_some_and(|target| is_a_listing(&target)));
-    let mut descriptors: BTreeSet<u32> = numbers(listing).collect();
+    let mut descriptors: BTreeSet<u32> = numbers(listing.by_ref()).collect();
     match listing_number {
         Some(number) => {
             descriptors.remove(&number);
         }
         None => descriptors.retain(|fd| !target(*fd).is_some_and(|target| is_a_listing(&target))),
     }
+    drop(listing);
     Ok(descriptors)
 }
 
@@ -418,6 +419,25 @@ mod tests {
                 .any(|socket| *socket == format!("TCP 127.0.0.1:{port} (listening)")),
             "{described:?}"
         );
+    }
+
+    #[test]
+    fn a_look_sees_a_file_opened_since_and_never_its_own_listing() {
+        let before = Snapshot::take().expect("a look");
+        let file = fs::File::open("Cargo.toml").expect("a file to open");
+        let new = Snapshot::take().expect("a look").since(&before);
+        // Other tests of this binary run at the same time: only these two facts are certain.
+        assert!(
+            new.iter().any(|held| matches!(held, Held::Descriptor { target, .. } if target.ends_with("/Cargo.toml"))),
+            "{new:?}"
+        );
+        assert!(
+            !new.iter().any(
+                |held| matches!(held, Held::Descriptor { target, .. } if is_a_listing(target))
+            ),
+            "{new:?}"
+        );
+        drop(file);
     }
 
     #[test]
