@@ -335,10 +335,7 @@ impl ResourceCheck {
                 .collect();
             // What a keeper's event loop waits on is kept with it: a pooled server's listener,
             // and the runtime it builds once it is running, after it was declared.
-            let kept_descriptors: Vec<u32> = keepers
-                .iter()
-                .flat_map(|tid| proc::waited_on(*tid, &after))
-                .collect();
+            let kept_descriptors = proc::waited_on(&keepers, &after);
             let left: Vec<Held> = new
                 .into_iter()
                 .filter(|held| !kept.contains(held))

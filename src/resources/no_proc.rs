@@ -41,6 +41,6 @@ pub(crate) fn current_thread_id() -> Option<u32> {
     None
 }
 
-pub(crate) fn waited_on(_: u32, _: &Snapshot) -> Vec<u32> {
+pub(crate) fn waited_on(_: &[u32], _: &Snapshot) -> Vec<u32> {
     Vec::new()
 }

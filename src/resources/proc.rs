@@ -164,31 +164,26 @@ fn target(fd: u32) -> Option<String> {
     Some(target.to_string_lossy().into_owned())
 }
 
-/// The descriptors thread `tid` waits on, when it is parked in `epoll_wait`, as an event
-/// loop's thread is: its epoll instance (under each descriptor it has: tokio duplicates its
-/// own) and every descriptor registered with it, following epoll instances registered with it
-/// in turn. This is how the kernel says which sockets a server thread owns.
-pub(crate) fn waited_on(tid: u32, snapshot: &Snapshot) -> Vec<u32> {
-    let call = read_small(&of_thread(tid, "syscall")).unwrap_or_default();
-    let mut words = call.split_whitespace();
-    let (Some(number), Some(first_argument)) = (words.next(), words.next()) else {
-        return Vec::new();
-    };
-    if !EPOLL_WAITS.contains(&number) {
-        return Vec::new();
+/// The descriptors the threads `tids` wait on, those parked in `epoll_wait` as an event
+/// loop's thread is: their epoll instances (under each descriptor one has: tokio duplicates
+/// its own) and every descriptor registered with them, following epoll instances registered
+/// with them in turn. This is how the kernel says which sockets a server thread owns.
+pub(crate) fn waited_on(tids: &[u32], snapshot: &Snapshot) -> Vec<u32> {
+    let mut owned: Vec<u32> = tids
+        .iter()
+        .filter_map(|tid| epoll_waited_on(*tid))
+        .collect();
+    owned.sort_unstable();
+    owned.dedup();
+    if owned.is_empty() {
+        return owned;
     }
-    let Some(epoll) = first_argument
-        .strip_prefix("0x")
-        .and_then(|hex| u32::from_str_radix(hex, 16).ok())
-    else {
-        return Vec::new();
-    };
+    // Where every descriptor points, read once for all the threads.
     let epolls: Vec<(u32, Vec<String>)> = snapshot
         .targets()
         .filter(|(_, target)| target == "anon_inode:[eventpoll]")
         .map(|(fd, _)| (fd, registered(fd)))
         .collect();
-    let mut owned = vec![epoll];
     let mut next = 0;
     while let Some(&instance) = owned.get(next) {
         next += 1;
@@ -214,6 +209,19 @@ pub(crate) fn waited_on(tid: u32, snapshot: &Snapshot) -> Vec<u32> {
         }
     }
     owned
+}
+
+/// The epoll instance thread `tid` is parked on, if it is in `epoll_wait`.
+fn epoll_waited_on(tid: u32) -> Option<u32> {
+    let call = read_small(&of_thread(tid, "syscall"))?;
+    let mut words = call.split_whitespace();
+    let (number, first_argument) = (words.next()?, words.next()?);
+    if !EPOLL_WAITS.contains(&number) {
+        return None;
+    }
+    first_argument
+        .strip_prefix("0x")
+        .and_then(|hex| u32::from_str_radix(hex, 16).ok())
 }
 
 /// The registrations of an epoll instance, one `tfd:` line each.
