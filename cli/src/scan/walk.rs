@@ -222,6 +222,15 @@ impl Context<'_> {
     }
 }
 
+/// Whether a `let` binds nothing: `_`, or `_: JoinHandle<()>`.
+fn is_wildcard(pattern: &syn::Pat) -> bool {
+    match pattern {
+        syn::Pat::Wild(_) => true,
+        syn::Pat::Type(typed) => is_wildcard(&typed.pat),
+        _ => false,
+    }
+}
+
 /// Reads `file` and gives what the rules found in it.
 pub(crate) fn findings(file: &syn::File, code_base: &CodeBase<'_>) -> Vec<Finding> {
     let imports = Imports::of(file);
@@ -301,9 +310,12 @@ impl<'ast> Visit<'ast> for Context<'_> {
                 }
                 syn::Stmt::Local(local) => {
                     if let Some(init) = &local.init {
-                        let found = detached_spawn::wildcard_let(self, local, &init.expr)
-                            .or_else(|| discarded_future::wildcard_let(self, local, &init.expr))
-                            .or_else(|| unused_handle::named_let(self, local, &init.expr, later));
+                        let found = if is_wildcard(&local.pat) {
+                            detached_spawn::wildcard_let(self, &init.expr)
+                                .or_else(|| discarded_future::wildcard_let(self, &init.expr))
+                        } else {
+                            unused_handle::named_let(self, local, &init.expr, later)
+                        };
                         self.findings.extend(found);
                     }
                 }

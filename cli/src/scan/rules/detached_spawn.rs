@@ -17,14 +17,7 @@ pub(crate) fn statement(context: &Context<'_>, expr: &syn::Expr) -> Option<Findi
 }
 
 /// `let _ = tokio::spawn(..);`: `_` binds nothing, so the handle is dropped at once.
-pub(crate) fn wildcard_let(
-    context: &Context<'_>,
-    local: &syn::Local,
-    init: &syn::Expr,
-) -> Option<Finding> {
-    if !is_wildcard(&local.pat) {
-        return None;
-    }
+pub(crate) fn wildcard_let(context: &Context<'_>, init: &syn::Expr) -> Option<Finding> {
     let spawn = context.spawn_call(init)?;
     Some(detached(
         context,
@@ -59,13 +52,4 @@ fn detached(context: &Context<'_>, spawn: &SpawnCall, label: &str) -> Finding {
         label.to_owned(),
         context,
     )
-}
-
-/// `_`, or `_: JoinHandle<()>`.
-pub(crate) fn is_wildcard(pattern: &syn::Pat) -> bool {
-    match pattern {
-        syn::Pat::Wild(_) => true,
-        syn::Pat::Type(typed) => is_wildcard(&typed.pat),
-        _ => false,
-    }
 }

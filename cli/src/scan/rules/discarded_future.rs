@@ -3,19 +3,11 @@
 use syn::spanned::Spanned as _;
 
 use super::Rule;
-use super::detached_spawn::is_wildcard;
 use crate::scan::Finding;
 use crate::scan::walk::Context;
 
 /// `let _ = an_async_fn(..);`, `let _ = value.an_async_method(..);`, `let _ = async { .. };`.
-pub(crate) fn wildcard_let(
-    context: &Context<'_>,
-    local: &syn::Local,
-    init: &syn::Expr,
-) -> Option<Finding> {
-    if !is_wildcard(&local.pat) {
-        return None;
-    }
+pub(crate) fn wildcard_let(context: &Context<'_>, init: &syn::Expr) -> Option<Finding> {
     let known = context.code_base.async_functions;
     let (span, what) = match strip_parentheses(init) {
         syn::Expr::Async(block) => (block.async_token.span(), "an async block".to_owned()),
