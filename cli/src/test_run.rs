@@ -15,7 +15,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 
-use crate::report::summary::{Summary, text};
+use crate::report::summary::{Summary, TestLine, test_line, text};
+use crate::scan::shown_path;
 use crate::words::counted;
 use crate::workspace::Workspace;
 
@@ -34,22 +35,32 @@ pub(crate) struct TestArgs {
     cargo_arguments: Vec<OsString>,
 }
 
-/// One test's report line, as far as this command reads it.
+/// One test's report line: what the summary reads of it, and the line itself for the details
+/// of its leaks.
 struct TestReport {
-    /// The test's path as leakcheck names it: its crate, modules and function.
-    test: String,
-    failed: bool,
-    /// Leaked tasks, leaked blocking work and detached panics.
-    problems: u64,
+    summary: TestLine,
     line: Value,
 }
 
 impl TestReport {
+    /// The test's path as leakcheck names it: its crate, modules and function.
+    fn test(&self) -> &str {
+        &self.summary.test
+    }
+
+    fn failed(&self) -> bool {
+        self.summary.outcome == "failed"
+    }
+
+    /// Leaked tasks, leaked blocking work and detached panics.
+    fn problems(&self) -> u64 {
+        self.summary.leaked_tasks + self.summary.leaked_blocking + self.summary.panics
+    }
+
     /// The name libtest and nextest know the test by: its path without the crate.
     fn harness_name(&self) -> &str {
-        self.test
-            .split_once("::")
-            .map_or(&self.test, |(_, rest)| rest)
+        let test = self.test();
+        test.split_once("::").map_or(test, |(_, rest)| rest)
     }
 }
 
@@ -82,7 +93,7 @@ pub(crate) fn run(arguments: &TestArgs) -> Result<ExitCode, String> {
     }
     let leaky: Vec<&TestReport> = reports
         .iter()
-        .filter(|report| report.failed && report.problems > 0)
+        .filter(|report| report.failed() && report.problems() > 0)
         .collect();
     let unstable_already =
         std::env::var("RUSTFLAGS").is_ok_and(|flags| flags.contains("tokio_unstable"));
@@ -99,7 +110,10 @@ pub(crate) fn run(arguments: &TestArgs) -> Result<ExitCode, String> {
     let output = with_progress(
         &format!(
             "building with --cfg tokio_unstable in {} and re-running {} to find where the leaked tasks were spawned",
-            shown(&directory.join("unstable")),
+            shown_path(
+                &std::env::current_dir().unwrap_or_default(),
+                &directory.join("unstable")
+            ),
             counted(names.len(), "test", "tests"),
         ),
         || rerun.output(),
@@ -181,23 +195,12 @@ fn read_reports(path: &Path) -> Result<Vec<TestReport>, String> {
         .filter(|line| !line.trim().is_empty())
         .enumerate()
         .map(|(index, line)| {
-            let value: Value = serde_json::from_str(line)
-                .map_err(|error| format!("{}:{}: not JSON: {error}", path.display(), index + 1))?;
-            let count = |field: &str| value.get(field).and_then(Value::as_u64).unwrap_or(0);
-            let panics = value
-                .get("panics")
-                .and_then(Value::as_array)
-                .map_or(0, |panics| panics.len() as u64);
-            Ok(TestReport {
-                test: value
-                    .get("test")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned(),
-                failed: value.get("outcome").and_then(Value::as_str) == Some("failed"),
-                problems: count("leaked_tasks") + count("leaked_blocking") + panics,
-                line: value,
-            })
+            let at = || format!("{}:{}", path.display(), index + 1);
+            let line: Value = serde_json::from_str(line)
+                .map_err(|error| format!("{}: not JSON: {error}", at()))?;
+            let summary =
+                test_line(&line).ok_or_else(|| format!("{}: not a leakcheck report line", at()))?;
+            Ok(TestReport { summary, line })
         })
         .collect()
 }
@@ -208,16 +211,16 @@ fn spawn_lines(leaky: &[&TestReport], rerun: &[TestReport]) -> String {
     for report in leaky {
         let again = rerun
             .iter()
-            .find(|other| other.test == report.test && other.problems > 0);
+            .find(|other| other.test() == report.test() && other.problems() > 0);
         let Some(again) = again else {
             let _ = writeln!(
                 out,
                 "\n{}: did not leak again in the tokio_unstable build: a timing-dependent leak; run it a few times",
-                report.test
+                report.test()
             );
             continue;
         };
-        let _ = writeln!(out, "\n{}:", report.test);
+        let _ = writeln!(out, "\n{}:", report.test());
         let entries = |field: &str| {
             again
                 .line
@@ -256,19 +259,21 @@ fn spawn_lines(leaky: &[&TestReport], rerun: &[TestReport]) -> String {
 /// The suite's summary: the first run, with each re-run test's line (which names its spawn
 /// sites) in place of its first.
 fn print_summary(first: &[TestReport], rerun: &[TestReport]) {
-    let mut summary = Summary::default();
-    let mut lines = String::new();
-    for report in first {
-        let line = rerun
-            .iter()
-            .find(|again| again.test == report.test && again.problems > 0)
-            .unwrap_or(report);
-        lines.push_str(&line.line.to_string());
-        lines.push('\n');
-    }
-    if summary.add_file("the suite's reports", &lines).is_ok() {
-        print!("\n{}", text(&summary));
-    }
+    let tests = first
+        .iter()
+        .map(|report| {
+            let line = rerun
+                .iter()
+                .find(|again| again.test() == report.test() && again.problems() > 0)
+                .unwrap_or(report);
+            line.summary.clone()
+        })
+        .collect();
+    let summary = Summary {
+        files: vec!["the suite's reports".to_owned()],
+        tests,
+    };
+    print!("\n{}", text(&summary));
 }
 
 /// Runs `work`, with a spinner saying `message` on a terminal and one line otherwise.
@@ -295,25 +300,14 @@ fn output_tail(output: &Output) -> Vec<u8> {
     all[start..].to_vec()
 }
 
-fn shown(path: &Path) -> String {
-    std::env::current_dir()
-        .ok()
-        .and_then(|here| path.strip_prefix(here).ok().map(Path::to_path_buf))
-        .unwrap_or_else(|| path.to_path_buf())
-        .display()
-        .to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn report(line: &str) -> TestReport {
-        let line: Value = serde_json::from_str(line).expect("a report line");
+        let line: Value = serde_json::from_str(line).expect("JSON");
         TestReport {
-            test: line["test"].as_str().expect("a test").to_owned(),
-            failed: line["outcome"] == "failed",
-            problems: line["leaked_tasks"].as_u64().unwrap_or(0),
+            summary: test_line(&line).expect("a report line"),
             line,
         }
     }
@@ -346,7 +340,7 @@ mod tests {
 
     #[test]
     fn harness_names_leave_out_the_crate() {
-        let unit = report(r#"{"test":"feed::tests::starts","outcome":"passed"}"#);
+        let unit = report(r#"{"test":"feed::tests::starts","outcome":"passed","leaked_tasks":0}"#);
         assert_eq!(unit.harness_name(), "tests::starts");
     }
 }

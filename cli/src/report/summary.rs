@@ -172,7 +172,8 @@ impl Summary {
     }
 }
 
-fn test_line(value: &Value) -> Option<TestLine> {
+/// The parts of one report line the summary uses; `None` for a line that is not a report.
+pub(crate) fn test_line(value: &Value) -> Option<TestLine> {
     let texts = |field: &str, key: &str| -> Vec<String> {
         value[field]
             .as_array()
