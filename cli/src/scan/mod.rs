@@ -198,7 +198,9 @@ fn allowed(source: &str, line: usize) -> bool {
 
 /// `path` as reports show it: relative to `root` where it is inside, with `/` between parts.
 pub(crate) fn shown_path(root: &Path, path: &Path) -> String {
-    let relative = path.strip_prefix(root).unwrap_or(path);
+    let Ok(relative) = path.strip_prefix(root) else {
+        return path.display().to_string();
+    };
     relative
         .components()
         .map(|part| part.as_os_str().to_string_lossy())
@@ -318,6 +320,19 @@ pub(crate) fn counts(scan: &Scan) -> (BTreeMap<Rule, usize>, BTreeMap<&str, usiz
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_show_relative_to_the_root_where_they_are_inside_it() {
+        let root = Path::new("/work/feed");
+        assert_eq!(
+            shown_path(root, Path::new("/work/feed/src/lib.rs")),
+            "src/lib.rs"
+        );
+        assert_eq!(
+            shown_path(root, Path::new("/elsewhere/a.rs")),
+            "/elsewhere/a.rs"
+        );
+    }
 
     #[test]
     fn an_allow_comment_covers_its_line_and_the_next() {
