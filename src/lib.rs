@@ -97,57 +97,44 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
-mod allow;
-mod backtraces;
-mod check;
-mod console;
-mod expected_panics;
-mod fixture;
+// The layers, bottom first: each imports only from those above it in this list. See
+// ARCHITECTURE.md; tests/layers.rs fails on an import against the order.
+mod api;
+mod findings;
 pub mod fixtures;
-mod hang;
-mod jsonl;
-mod outcome;
-mod packages;
-mod panics;
-mod phase;
-mod polls;
-mod registry;
-mod report;
-mod resources;
+mod observe;
 mod run;
 mod settings;
-mod sites;
-mod spawns;
-mod steps;
-mod teardown;
-mod wallclock;
+mod tell;
+mod util;
 
-pub use allow::allow_leak;
-pub use check::{
-    Check, DEFAULT_SETTLE, DEFAULT_TEARDOWN_TIMEOUT, DEFAULT_TIMEOUT, Flavor, LONG_POLL,
+pub use api::{
+    Check, allow_leak, expect_task_panic, keep_resources, keep_resources_async, on_teardown,
+    teardown_deadline,
 };
-pub use console::CONSOLE_VARIABLE;
-pub use fixture::{AsyncFixture, BoxError, FixtureSet};
+pub use findings::{
+    BlockedPoll, Finding, LeakedBlockingTask, LeakedTask, LeftResource, Mode, PanickedTask,
+    Problem, Report, ResourceKind, ResourceMode, TeardownRecord, TeardownStep, UnknownMode,
+};
 pub use leakcheck_macros::leak_checked_test;
 /// The same attribute as [`leak_checked_test`], under the name rstest looks for: rstest treats
 /// an attribute whose last path segment is `test` as the test attribute of each case.
 pub use leakcheck_macros::leak_checked_test as test;
-pub use outcome::TestOutcome;
-pub use panics::expect_task_panic;
-pub use report::{BlockedPoll, Finding, Problem, Report, TeardownRecord, TeardownStep};
-pub use resources::{
-    KNOWN_KEEPERS, LeftResource, RESOURCES_VARIABLE, ResourceKind, ResourceMode, keep_resources,
-    keep_resources_async,
-};
-pub use settings::{
-    ALLOW_LEAKS_VARIABLE, HANG_VARIABLE, MAX_POLL_VARIABLE, MODE_VARIABLE, Mode, REPORT_VARIABLE,
-    SETTLE_VARIABLE, TEARDOWN_TIMEOUT_VARIABLE, TIMEOUT_VARIABLE,
-};
-pub use spawns::{LeakedBlockingTask, LeakedTask, PanickedTask};
+pub use observe::resources::KNOWN_KEEPERS;
 #[cfg(tokio_unstable)]
 #[cfg_attr(docsrs, doc(cfg(tokio_unstable)))]
-pub use spawns::{TASK_NAMES_VARIABLE, TaskNames};
-pub use teardown::{on_teardown, teardown_deadline};
+pub use observe::spawns::TaskNames;
+pub use run::fixture::{AsyncFixture, BoxError, FixtureSet};
+pub use run::outcome::TestOutcome;
+#[cfg(tokio_unstable)]
+#[cfg_attr(docsrs, doc(cfg(tokio_unstable)))]
+pub use settings::TASK_NAMES_VARIABLE;
+pub use settings::{
+    ALLOW_LEAKS_VARIABLE, CONSOLE_VARIABLE, DEFAULT_SETTLE, DEFAULT_TEARDOWN_TIMEOUT,
+    DEFAULT_TIMEOUT, Flavor, HANG_VARIABLE, LONG_POLL, MAX_POLL_VARIABLE, MODE_VARIABLE,
+    REPORT_VARIABLE, RESOURCES_VARIABLE, SETTLE_VARIABLE, TEARDOWN_TIMEOUT_VARIABLE,
+    TIMEOUT_VARIABLE,
+};
 
 /// What `#[leak_checked_test]` expands to calls, besides the public API. Not for direct use.
 #[doc(hidden)]

@@ -1,0 +1,254 @@
+//! Resources a test leaves behind besides tasks: sockets, files, child processes and threads.
+//!
+//! The process's holdings are read from `/proc` before the test's runtime is built and again
+//! after it has shut down, when the runtime's own descriptors and threads are gone; what is
+//! new, and still there after `settle`, was left behind. Only Linux has `/proc`: elsewhere the
+//! check is off.
+//!
+//! A look at the process cannot say which test opened a socket, so the check runs only where
+//! the test is alone in its process: under `cargo nextest run` (a process per test), or with
+//! `--test-threads=1`. In a parallel `cargo test` run it is skipped, and the process says so
+//! once.
+//!
+//! Some things are kept on purpose for the whole process: a pool of mock servers handed out
+//! again to later tests, a log writer's worker. Threads of known keepers are recognised by name
+//! ([`KNOWN_KEEPERS`]); what else a test's code keeps on purpose it declares with
+//! [`crate::keep_resources`] or [`crate::keep_resources_async`]; `allow_leaks` takes rules for the rest.
+
+#[cfg(target_os = "linux")]
+mod proc;
+#[cfg(not(target_os = "linux"))]
+#[path = "no_proc.rs"]
+mod proc;
+
+use std::collections::HashSet;
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+pub(crate) use proc::Snapshot;
+
+use crate::findings::{LeftResource, ResourceKind, ResourceMode};
+use crate::util::backoff::Backoff;
+use crate::util::sync::lock;
+
+/// What the process keeps on purpose, declared with `keep_resources`: it is kept for the whole
+/// process, past the test that declared it, and later tests must not count it either.
+static KEPT: LazyLock<Mutex<HashSet<Held>>> = LazyLock::new(Mutex::default);
+/// Whether the process runs one test at a time: its arguments and environment do not change.
+static ALONE: LazyLock<bool> = LazyLock::new(|| {
+    let nextest =
+        std::env::var("NEXTEST_EXECUTION_MODE").is_ok_and(|mode| mode == "process-per-test");
+    let one_thread_variable =
+        std::env::var("RUST_TEST_THREADS").is_ok_and(|threads| threads.trim() == "1");
+    let arguments: Vec<String> = std::env::args().collect();
+    let one_thread_argument = arguments.iter().enumerate().any(|(index, argument)| {
+        argument == "--test-threads=1"
+            || (argument == "--test-threads"
+                && arguments.get(index + 1).is_some_and(|count| count == "1"))
+    });
+    nextest || one_thread_variable || one_thread_argument
+});
+
+/// Something the process holds, as a snapshot tells it apart from everything else.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Held {
+    Descriptor { fd: u32, target: String },
+    Thread { tid: u32, name: String },
+    Child { pid: u32, command: String },
+}
+
+/// Threads that libraries keep for the whole process on purpose, by the start of their name
+/// (the kernel keeps 15 characters of it), each with why it is not a leak.
+pub const KNOWN_KEEPERS: &[(&str, &str)] = &[
+    // leakcheck's own: the watchdog, started once per process.
+    ("leakcheck-", "leakcheck's watchdog"),
+    // tracing-appender's non-blocking writer: its worker lives as long as the WorkerGuard,
+    // which an application or a test suite keeps for the whole process.
+    ("tracing-appender", "tracing-appender's writer"),
+    // console-subscriber serves tokio-console for the whole process (LEAKCHECK_CONSOLE=1).
+    ("console_subscriber", "console-subscriber's server"),
+    ("console/subscriber", "console-subscriber's recorder"),
+    // async-std's global executor and async-io's reactor (async-std, smol) start on first use
+    // and serve the whole process.
+    ("async-std/runtime", "async-std's global executor"),
+    ("async-io", "async-io's reactor"),
+];
+
+fn known_keeper(name: &str) -> bool {
+    KNOWN_KEEPERS.iter().any(|(prefix, _)| {
+        // The kernel cuts thread names to 15 bytes.
+        let kept = &prefix[..prefix.len().min(15)];
+        name.starts_with(kept)
+    })
+}
+
+fn kept() -> MutexGuard<'static, HashSet<Held>> {
+    lock(&KEPT)
+}
+
+/// What the process holds now, to be compared with [`keep_new`] after something was
+/// acquired; `None` where nothing is checked.
+pub(crate) fn holdings() -> Option<Snapshot> {
+    Snapshot::take().ok()
+}
+
+/// Keeps for the whole process what is held now that was not `before`.
+pub(crate) fn keep_new(before: Option<&Snapshot>) {
+    let (Some(before), Ok(after)) = (before, Snapshot::take()) else {
+        return;
+    };
+    kept().extend(after.since(before));
+}
+
+/// Whether this test is alone in its process, so that what the process holds is the test's:
+/// nextest runs a process per test; libtest with one test thread runs one test at a time; a
+/// program that runs its checks on its main thread (the tour, a harness of its own) runs no
+/// libtest tests beside them.
+fn alone_in_process() -> bool {
+    if std::thread::current().name() == Some("main") {
+        return true;
+    }
+    *ALONE
+}
+
+/// Why the resource check does not run in this process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Unchecked {
+    /// Tests run in parallel in one process.
+    Parallel,
+    /// `/proc/self` cannot be read.
+    Unreadable(String),
+}
+
+/// A run's resource check, from the snapshot after its runtime is built to the verdict.
+pub(crate) struct ResourceCheck {
+    /// What the process held once the runtime was built: tokio keeps a few things for the
+    /// whole process from the first runtime on (the signal driver's socket pair), which must
+    /// not count as the first test's.
+    before: Option<Snapshot>,
+    /// The ids of the run's runtime threads, which its shutdown may leave running a moment
+    /// (or, busy with blocking work, for good: that is reported as a blocking task).
+    runtime_threads: Arc<Mutex<Vec<u32>>>,
+}
+
+impl ResourceCheck {
+    /// A check for a run, where the check can run; `others_running` says whether another
+    /// leak-checked test of the process is under way. [`ResourceCheck::begin`] takes the
+    /// first snapshot.
+    pub(crate) fn start(
+        mode: ResourceMode,
+        others_running: bool,
+    ) -> Result<Option<ResourceCheck>, Unchecked> {
+        if mode == ResourceMode::Off || !cfg!(target_os = "linux") {
+            return Ok(None);
+        }
+        if !alone_in_process() || others_running {
+            return Err(Unchecked::Parallel);
+        }
+        Ok(Some(ResourceCheck {
+            before: None,
+            runtime_threads: Arc::default(),
+        }))
+    }
+
+    /// Takes the first snapshot, once the run's runtime is built.
+    pub(crate) fn begin(&mut self) -> Result<(), Unchecked> {
+        let runtime_threads = lock(&self.runtime_threads).clone();
+        let before = Snapshot::take_skipping_children_of(&runtime_threads)
+            .map_err(|error| Unchecked::Unreadable(error.to_string()))?;
+        self.before = Some(before);
+        Ok(())
+    }
+
+    /// Called on each of the run's runtime threads as it starts.
+    pub(crate) fn runtime_thread_recorder(&self) -> impl Fn() + Send + Sync + 'static {
+        let threads = Arc::clone(&self.runtime_threads);
+        move || {
+            if let Some(tid) = proc::current_thread_id() {
+                lock(&threads).push(tid);
+            }
+        }
+    }
+
+    /// What is still held that was not before, other than what is kept on purpose, the
+    /// runtime's own threads and what `allowed` lets go; waits up to `settle` for it to go
+    /// away.
+    pub(crate) fn finish(
+        &self,
+        settle: Duration,
+        allowed: impl Fn(&LeftResource) -> bool,
+    ) -> Vec<LeftResource> {
+        let Some(before) = &self.before else {
+            return Vec::new();
+        };
+        let runtime_threads = lock(&self.runtime_threads).clone();
+        let deadline = Instant::now() + settle;
+        let mut backoff = Backoff::new();
+        loop {
+            let Ok(after) = Snapshot::take() else {
+                return Vec::new();
+            };
+            let kept = kept();
+            let new = after.since(before);
+            let kept_thread = |tid: u32| {
+                kept.iter()
+                    .any(|held| matches!(held, Held::Thread { tid: kept, .. } if *kept == tid))
+            };
+            let keepers: Vec<u32> = after
+                .threads()
+                .filter(|tid| kept_thread(*tid))
+                .chain(new.iter().filter_map(|held| match held {
+                    Held::Thread { tid, name } if known_keeper(name) => Some(*tid),
+                    _ => None,
+                }))
+                .collect();
+            // What a keeper's event loop waits on is kept with it: a pooled server's listener,
+            // and the runtime it builds once it is running, after it was declared.
+            let kept_descriptors = proc::waited_on(&keepers, &after);
+            let left: Vec<Held> = new
+                .into_iter()
+                .filter(|held| !kept.contains(held))
+                .filter(|held| match held {
+                    Held::Thread { tid, .. } => {
+                        !keepers.contains(tid) && !runtime_threads.contains(tid)
+                    }
+                    Held::Descriptor { fd, .. } => !kept_descriptors.contains(fd),
+                    Held::Child { .. } => true,
+                })
+                .collect();
+            drop(kept);
+            let now = Instant::now();
+            if left.is_empty() || now >= deadline {
+                let mut described = describe(&left);
+                described.retain(|resource| !allowed(resource));
+                return described;
+            }
+            std::thread::sleep(backoff.pause().min(deadline - now));
+        }
+    }
+}
+
+/// Held things in words, ordered by kind.
+fn describe(left: &[Held]) -> Vec<LeftResource> {
+    let sockets = if left.iter().any(
+        |held| matches!(held, Held::Descriptor { target, .. } if target.starts_with("socket:")),
+    ) {
+        proc::sockets()
+    } else {
+        Default::default()
+    };
+    let mut described: Vec<LeftResource> = left
+        .iter()
+        .map(|held| match held {
+            Held::Descriptor { target, .. } => proc::describe(target, &sockets),
+            Held::Thread { name, .. } => {
+                LeftResource::new(ResourceKind::Thread, format!("{name:?}"))
+            }
+            Held::Child { pid, command } => {
+                LeftResource::new(ResourceKind::ChildProcess, format!("pid {pid} {command:?}"))
+            }
+        })
+        .collect();
+    described.sort();
+    described
+}

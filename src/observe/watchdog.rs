@@ -1,0 +1,248 @@
+//! The watchdog: waits measured on the wall clock, which tokio's paused clock cannot skip.
+//!
+//! Every deadline of a run (the body's `timeout`, each teardown step, the settle window) must
+//! hold in real time even under `start_paused`, where tokio's own timers jump forward whenever
+//! the runtime is idle. One process-wide thread keeps the deadlines of all running tests, so a
+//! test pays a map insertion for its timeout, not a thread.
+
+use std::collections::BTreeMap;
+use std::future::{Future, poll_fn};
+use std::io;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::{Pin, pin};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use crate::util::panic_payload::PanicPayload;
+use crate::util::sync::lock;
+
+/// The one watchdog thread of the process: a thread per test would cost each test a thread
+/// start, and the deadlines of every test running at once fit in one map.
+static WATCHDOG: OnceLock<Result<Arc<Watchdog>, String>> = OnceLock::new();
+
+type TimerKey = (Instant, u64);
+
+#[derive(Default)]
+struct Timers {
+    pending: BTreeMap<TimerKey, Waker>,
+    next_id: u64,
+    /// When the watchdog wakes next on its own; `None` while it waits for a first timer.
+    wakes_at: Option<Instant>,
+    /// Called every `tick_every` while it returns `true`.
+    ticker: Option<fn(Instant) -> bool>,
+    tick_every: Duration,
+    /// When the ticker runs next.
+    next_tick: Option<Instant>,
+    /// Counts calls of [`tick`], so a ticker that said `false` is not stopped when a new
+    /// call asked for it meanwhile.
+    tick_requests: u64,
+}
+
+struct Watchdog {
+    timers: Mutex<Timers>,
+    earliest_changed: Condvar,
+}
+
+/// Starts the watchdog thread if it is not running yet.
+pub(crate) fn start() -> io::Result<()> {
+    match watchdog() {
+        Ok(_) => Ok(()),
+        Err(message) => Err(io::Error::other(message.clone())),
+    }
+}
+
+fn watchdog() -> &'static Result<Arc<Watchdog>, String> {
+    WATCHDOG.get_or_init(|| {
+        let watchdog = Arc::new(Watchdog {
+            timers: Mutex::new(Timers::default()),
+            earliest_changed: Condvar::new(),
+        });
+        let runner = Arc::clone(&watchdog);
+        std::thread::Builder::new()
+            .name("leakcheck-watchdog".into())
+            .spawn(move || runner.fire_forever())
+            .map(|_| watchdog)
+            .map_err(|error| format!("leakcheck could not start its watchdog thread: {error}"))
+    })
+}
+
+impl Watchdog {
+    fn lock(&self) -> MutexGuard<'_, Timers> {
+        lock(&self.timers)
+    }
+
+    fn fire_forever(&self) {
+        let mut timers = self.lock();
+        loop {
+            let now = Instant::now();
+            let mut due = Vec::new();
+            while let Some(entry) = timers.pending.first_entry() {
+                if entry.key().0 > now {
+                    break;
+                }
+                due.push(entry.remove());
+            }
+            if !due.is_empty() {
+                drop(timers);
+                due.into_iter().for_each(Waker::wake);
+                timers = self.lock();
+                continue;
+            }
+            if let Some(ticker) = timers.ticker
+                && timers.next_tick.is_none_or(|next| next <= now)
+            {
+                let requests = timers.tick_requests;
+                drop(timers);
+                let again = ticker(now);
+                timers = self.lock();
+                if again || timers.tick_requests != requests {
+                    timers.next_tick = Some(now + timers.tick_every);
+                } else {
+                    timers.ticker = None;
+                    timers.next_tick = None;
+                }
+            }
+            timers.wakes_at = timers
+                .pending
+                .first_key_value()
+                .map(|((deadline, _), _)| *deadline)
+                .into_iter()
+                .chain(timers.next_tick)
+                .min();
+            timers = match timers.wakes_at {
+                Some(deadline) => {
+                    let wait = deadline.saturating_duration_since(now);
+                    self.earliest_changed
+                        .wait_timeout(timers, wait)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+                None => self
+                    .earliest_changed
+                    .wait(timers)
+                    .unwrap_or_else(PoisonError::into_inner),
+            };
+        }
+    }
+}
+
+/// A future that completes at a wall-clock instant.
+pub(crate) struct WallSleep {
+    deadline: Instant,
+    registered: Option<TimerKey>,
+}
+
+/// Completes once `deadline` has passed in real time.
+pub(crate) fn sleep_until(deadline: Instant) -> WallSleep {
+    WallSleep {
+        deadline,
+        registered: None,
+    }
+}
+
+impl Future for WallSleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if Instant::now() >= this.deadline {
+            this.deregister();
+            return Poll::Ready(());
+        }
+        let Ok(watchdog) = watchdog() else {
+            // `start` reported this before any run began; ending the wait is the only
+            // answer that cannot hang.
+            return Poll::Ready(());
+        };
+        let mut timers = watchdog.lock();
+        match this.registered {
+            Some(key) => match timers.pending.get_mut(&key) {
+                Some(waker) => waker.clone_from(cx.waker()),
+                // The watchdog removes a timer only once its deadline has passed.
+                None => {
+                    this.registered = None;
+                    return Poll::Ready(());
+                }
+            },
+            None => {
+                let key = watchdog.insert(&mut timers, this.deadline, cx.waker().clone());
+                this.registered = Some(key);
+            }
+        }
+        Poll::Pending
+    }
+}
+
+impl Watchdog {
+    fn insert(&self, timers: &mut Timers, deadline: Instant, waker: Waker) -> TimerKey {
+        let key = (deadline, timers.next_id);
+        timers.next_id += 1;
+        timers.pending.insert(key, waker);
+        // Waking the watchdog costs a context switch; it is needed only when it would
+        // otherwise sleep past this deadline. Timers of finished tests are removed, so it may
+        // wake early and find nothing due: that is cheap and rare.
+        if timers.wakes_at.is_none_or(|wakes_at| deadline < wakes_at) {
+            timers.wakes_at = Some(deadline);
+            self.earliest_changed.notify_one();
+        }
+        key
+    }
+}
+
+/// Has the watchdog call `ticker` every `every` until it returns `false`; a later call starts
+/// it again.
+pub(crate) fn tick(every: Duration, ticker: fn(Instant) -> bool) {
+    if let Ok(watchdog) = watchdog() {
+        let mut timers = watchdog.lock();
+        timers.tick_requests += 1;
+        if timers.ticker.is_none() {
+            timers.ticker = Some(ticker);
+            timers.tick_every = every;
+            let first = Instant::now() + every;
+            timers.next_tick = Some(first);
+            if timers.wakes_at.is_none_or(|wakes_at| first < wakes_at) {
+                timers.wakes_at = Some(first);
+                watchdog.earliest_changed.notify_one();
+            }
+        }
+    }
+}
+
+impl WallSleep {
+    fn deregister(&mut self) {
+        if let (Some(key), Ok(watchdog)) = (self.registered.take(), watchdog()) {
+            watchdog.lock().pending.remove(&key);
+        }
+    }
+}
+
+impl Drop for WallSleep {
+    fn drop(&mut self) {
+        self.deregister();
+    }
+}
+
+/// How a future fared against a wall-clock limit.
+pub(crate) enum Bounded<T> {
+    Completed(T),
+    Panicked(PanicPayload),
+    TimedOut,
+}
+
+/// Runs `future` until it completes, panics, or `deadline` passes in real time.
+///
+/// The future is polled first, so one that is already done never counts as timed out.
+pub(crate) async fn within_deadline<F: Future>(deadline: Instant, future: F) -> Bounded<F::Output> {
+    let mut future = pin!(future);
+    let mut expiry = pin!(sleep_until(deadline));
+    poll_fn(|cx| {
+        match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(Poll::Ready(output)) => return Poll::Ready(Bounded::Completed(output)),
+            Err(payload) => return Poll::Ready(Bounded::Panicked(payload)),
+            Ok(Poll::Pending) => {}
+        }
+        expiry.as_mut().poll(cx).map(|()| Bounded::TimedOut)
+    })
+    .await
+}

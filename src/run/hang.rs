@@ -1,0 +1,201 @@
+//! Threads stuck in synchronous code: polls that block, and tests that would hang CI.
+//!
+//! An `.await` is where tokio can stop a test: a body blocked in synchronous code
+//! (`std::thread::sleep`, a blocking lock or call, a busy loop) never reaches one, so its
+//! `timeout` cannot fire and `cargo test` would wait for ever. Each step of a run writes down
+//! its deadline; the watchdog's thread, which looks at the runs every few milliseconds, finds
+//! a step still running [`HANG_GRACE`] past it, prints the report and ends the test process,
+//! failing, unless `LEAKCHECK_HANG=wait`. Writing a deadline down costs a test far less than
+//! arming a timer for it.
+//!
+//! Shorter blocking is found by the watchdog's looks at each thread's poll slot
+//! ([`crate::observe::polls`]), filed with the run as it happens.
+
+use std::io::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::findings::Phase;
+use crate::observe::polls::{self, LongPoll, PollSlot, Polled, Runs};
+use crate::observe::watchdog;
+use crate::run::state::{self, RunState};
+use crate::settings::LONG_POLL;
+use crate::tell;
+use crate::tell::stuck::{EXIT_CODE, Stuck};
+use crate::util::sync::lock;
+
+/// How long past its limit a step may take to return before its thread counts as stuck.
+///
+/// A step that is merely late, not blocked, returns within milliseconds of its limit: the
+/// watchdog wakes it at the limit and tokio polls it at the next chance, even on a loaded
+/// 2-core CI machine. Two seconds is far beyond that, and short next to any CI job's limit.
+pub(crate) const HANG_GRACE: Duration = Duration::from_secs(2);
+
+/// A run's part the watchdog reads: the step under way, and the polls it wants to hear of.
+pub(crate) struct StepWatch {
+    /// The step of the harness under way, read by the watchdog to tell a stuck test.
+    step: Mutex<Option<ActiveStep>>,
+    /// Keep waiting when the test is stuck, rather than end the process.
+    wait_when_stuck: bool,
+    /// The poll slot of the thread the run's steps run on.
+    thread: Arc<PollSlot>,
+    /// A poll longer than this fails the test; polls past the long-poll warning are kept too.
+    max_poll: Option<Duration>,
+    long_polls: Mutex<Vec<LongPoll>>,
+}
+
+/// A step of the harness under way: a fixture's setup, the body, a teardown step.
+struct ActiveStep {
+    phase: Phase,
+    limit: Duration,
+    deadline: Instant,
+    /// Whether the watchdog has reported it stuck.
+    reported: bool,
+}
+
+impl StepWatch {
+    /// The watch of a run whose steps run on the calling thread.
+    pub(crate) fn new(max_poll: Option<Duration>, wait_when_stuck: bool) -> Self {
+        StepWatch {
+            step: Mutex::new(None),
+            wait_when_stuck,
+            thread: polls::this_thread(),
+            max_poll,
+            long_polls: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The step under way, if any.
+    fn step(&self) -> Option<Phase> {
+        lock(&self.step).as_ref().map(|step| step.phase.clone())
+    }
+
+    /// The step under way and its limit, once, if it is still running `grace` past its
+    /// deadline at `now`.
+    fn stuck(&self, now: Instant, grace: Duration) -> Option<(Phase, Duration)> {
+        let mut step = lock(&self.step);
+        let step = step.as_mut()?;
+        if step.reported || now < step.deadline + grace {
+            return None;
+        }
+        step.reported = true;
+        Some((step.phase.clone(), step.limit))
+    }
+
+    /// The deadline of the teardown step under way, if one is.
+    pub(crate) fn teardown_deadline(&self) -> Option<Instant> {
+        lock(&self.step)
+            .as_ref()
+            .filter(|step| matches!(step.phase, Phase::Teardown(_)))
+            .map(|step| step.deadline)
+    }
+
+    /// The shortest poll the run wants to hear of: its `max_poll`, or the long-poll warning's
+    /// threshold when that is shorter or there is none.
+    pub(crate) fn poll_threshold(&self) -> Duration {
+        self.max_poll
+            .map_or(LONG_POLL, |limit| limit.min(LONG_POLL))
+    }
+
+    pub(crate) fn take_long_polls(&self) -> Vec<LongPoll> {
+        std::mem::take(&mut lock(&self.long_polls))
+    }
+}
+
+/// Marks a step of the harness under way while alive.
+pub(crate) struct StepGuard<'run>(&'run StepWatch);
+
+impl Drop for StepGuard<'_> {
+    fn drop(&mut self) {
+        *lock(&self.0.step) = None;
+    }
+}
+
+/// A step of `run` begins, which must be over by `deadline`, `limit` after it began.
+pub(crate) fn step(
+    run: &RunState,
+    phase: Phase,
+    limit: Duration,
+    deadline: Instant,
+) -> StepGuard<'_> {
+    *lock(&run.watch.step) = Some(ActiveStep {
+        phase,
+        limit,
+        deadline,
+        reported: false,
+    });
+    StepGuard(&run.watch)
+}
+
+/// Runs on the watchdog's thread when a step is still running past its limit and the grace:
+/// prints the report, then ends the process unless told to wait.
+fn report_stuck(run: &RunState, phase: &Phase, limit: Duration) {
+    let (polling, polling_is_the_runs) = match run.watch.thread.polling() {
+        Some((serial, polled)) if serial == run.serial => (describe(run, polled), true),
+        _ => (None, false),
+    };
+    let report = Stuck {
+        test: &run.test,
+        phase,
+        grace: HANG_GRACE,
+        limit,
+        polling,
+        polling_is_the_runs,
+        wait: run.watch.wait_when_stuck,
+    }
+    .report();
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(report.as_bytes());
+    let _ = stderr.flush();
+    if !run.watch.wait_when_stuck {
+        std::process::exit(EXIT_CODE);
+    }
+}
+
+/// What a run is polling, in words: a task by its spawn site where the build knows it, or the
+/// harness step the run is in.
+fn describe(run: &RunState, polled: Polled) -> Option<String> {
+    match polled {
+        Polled::Step => run.watch.step().map(|phase| tell::polled(&phase)),
+        Polled::Task(number) => run.spawns.describe_task(number),
+    }
+}
+
+/// The runs in progress, as the watchdog's looks at the poll slots see them.
+struct Registered;
+
+impl Runs for Registered {
+    fn threshold(&self, run: u64) -> Option<Duration> {
+        Some(state::find_serial(run)?.watch.poll_threshold())
+    }
+
+    fn describe(&self, run: u64, polled: Polled) -> Option<String> {
+        describe(&*state::find_serial(run)?, polled)
+    }
+
+    fn long_poll(&self, poll: LongPoll) {
+        if let Some(run) = state::find_serial(poll.run) {
+            lock(&run.watch.long_polls).push(poll);
+        }
+    }
+}
+
+/// Has the watchdog look at the poll slots and the runs' steps while any run is going.
+pub(crate) fn watch() {
+    watchdog::tick(polls::LOOK_EVERY, |now| {
+        polls::looks().look(now, &Registered);
+        let runs = state::all();
+        for run in &runs {
+            if let Some((phase, limit)) = run.watch.stuck(now, HANG_GRACE) {
+                report_stuck(run, &phase, limit);
+            }
+        }
+        !runs.is_empty()
+    });
+}
+
+/// Looks at the poll slots from the calling thread, so a run's polls that ended since the
+/// watchdog's last look are filed before its verdict.
+pub(crate) fn look_now() {
+    polls::looks().look(Instant::now(), &Registered);
+}

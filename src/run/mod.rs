@@ -1,0 +1,295 @@
+//! The run of one leak-checked test, from building its runtime to the report: steps 1 to 7 of
+//! the crate docs' "A run, in order". This file is the wiring; each step is its own module.
+
+mod erase;
+pub(crate) mod fixture;
+pub(crate) mod hang;
+pub(crate) mod hooks;
+pub(crate) mod outcome;
+mod runtime;
+mod settle;
+pub(crate) mod state;
+mod steps;
+pub(crate) mod task_panics;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Once};
+use std::time::{Duration, Instant};
+
+pub(crate) use erase::{ErasedTest, TypedTest};
+pub(crate) use steps::Steps;
+
+use crate::findings::{
+    BlockedPoll, Finding, Mode, Phase, Report, TeardownRecord, settle_declared_panics,
+};
+use crate::observe::resources::{ResourceCheck, Unchecked};
+use crate::observe::spawns::LentSubscriber;
+use crate::observe::{console, polls, watchdog};
+use crate::run::hooks::Hooks;
+use crate::run::runtime::TestRuntime;
+use crate::run::settle::Leftovers;
+use crate::run::state::{Findings, RunState};
+use crate::run::task_panics::TaskPanics;
+use crate::settings::{Flavor, LONG_POLL, OnHang, Resolved, TestOptions};
+use crate::tell::{jsonl, warnings};
+use crate::util::panic_payload::{self, PanicPayload};
+
+/// Why the resource check is off is said once per process: each test would say the same.
+static SAID_RESOURCES_UNCHECKED: Once = Once::new();
+
+/// Shutdown waits at least this long for blocking work, even with a shorter `settle`: idle
+/// blocking threads need a moment to see the shutdown on a loaded machine, and must not be
+/// mistaken for busy ones.
+const MIN_BLOCKING_GRACE: Duration = Duration::from_millis(100);
+
+/// Runs `test` as `options` say: the whole of a leak-checked run.
+pub(crate) fn execute(
+    test_name: Arc<str>,
+    options: &TestOptions,
+    test: &mut dyn ErasedTest,
+) -> Report {
+    let started = Instant::now();
+    let settings = match options.resolve() {
+        Ok(settings) => settings,
+        Err(problem) => return harness_failure(test_name, problem),
+    };
+    let report = run_resolved(test_name, options, &settings, test).with_duration(started.elapsed());
+    match &settings.report {
+        Some(path) => jsonl::append(path, report),
+        None => report,
+    }
+}
+
+fn run_resolved(
+    test_name: Arc<str>,
+    options: &TestOptions,
+    settings: &Resolved,
+    test: &mut dyn ErasedTest,
+) -> Report {
+    let started = Instant::now();
+    if let Some(problem) = options.misconfiguration() {
+        return harness_failure(test_name, problem);
+    }
+    task_panics::install_task_panic_hook();
+    console::serve_if_asked();
+    if let Err(error) = watchdog::start() {
+        return harness_failure(test_name, error.to_string());
+    }
+    // Lent before the runtime is built: building it already spawns (its workers).
+    let _lent = LentSubscriber::lend();
+    let busy_threads = Arc::new(AtomicUsize::new(0));
+    let run = Arc::new(RunState {
+        test: test_name.clone(),
+        serial: polls::next_run_serial(),
+        findings: Findings::default(),
+        hooks: Hooks::default(),
+        panics: TaskPanics::new(
+            (options.flavor != Flavor::MultiThread).then(|| std::thread::current().id()),
+        ),
+        allowed: Mutex::new(Vec::new()),
+        spawns: crate::observe::spawns::SpawnLog::new(),
+        watch: hang::StepWatch::new(settings.max_poll, settings.on_hang == OnHang::Wait),
+    });
+    let detecting = settings.mode != Mode::Off;
+    let mut resource_check = if detecting {
+        ResourceCheck::start(settings.resources, state::any()).unwrap_or_else(|why| {
+            say_once_resources_unchecked(&why);
+            None
+        })
+    } else {
+        None
+    };
+    let runtime = match TestRuntime::build(options, &busy_threads, &run, resource_check.as_ref()) {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            return harness_failure(
+                test_name,
+                format!("could not build the tokio runtime: {error}"),
+            );
+        }
+    };
+    if let Some(check) = &mut resource_check
+        && let Err(why) = check.begin()
+    {
+        say_once_resources_unchecked(&why);
+    }
+    let registration = state::register(runtime.handle().id(), Arc::clone(&run));
+    let watched = run.spawns.watch(runtime.handle().id());
+    hang::watch();
+    // Everything the user wrote runs under its own catch_unwind inside `drive`; this one
+    // catches what escapes it (a panicking `Drop` of a timed-out body, say) so that the
+    // runtime still shuts down with a bound instead of waiting in its own `Drop`.
+    let driven = catch_unwind(AssertUnwindSafe(|| {
+        runtime.block_on(drive(settings, test, &run))
+    }));
+    let Driven {
+        test_panic,
+        settle_time,
+        mut warnings,
+        teardowns,
+    } = match driven {
+        Ok(driven) => driven,
+        Err(payload) => {
+            run.findings.push(Finding::TestPanicked {
+                message: panic_payload::message(&*payload),
+            });
+            Driven {
+                test_panic: Some(payload),
+                settle_time: Duration::ZERO,
+                warnings: Vec::new(),
+                teardowns: Vec::new(),
+            }
+        }
+    };
+
+    let grace = settings.settle.max(MIN_BLOCKING_GRACE);
+    runtime.shutdown(grace);
+    // Polls that ended since the watchdog last looked are filed before the verdict, looked at
+    // once the runtime's threads have stopped: a worker that has finished a poll shows it
+    // until it polls, parks or stops. A run shorter than the shortest poll it reports cannot
+    // have one.
+    if started.elapsed() > run.watch.poll_threshold() {
+        hang::look_now();
+    }
+    let mut long_polls = Vec::new();
+    for poll in run.watch.take_long_polls() {
+        let poll = BlockedPoll {
+            what: poll
+                .what
+                .unwrap_or_else(|| "a task of the test's runtime".to_owned()),
+            at_least: poll.at_least,
+        };
+        match settings.max_poll {
+            Some(limit) if poll.at_least > limit => {
+                run.findings.push(Finding::BlockingPoll { poll, limit });
+            }
+            _ if poll.at_least > LONG_POLL => long_polls.push(poll),
+            _ => {}
+        }
+    }
+    warnings.extend(long_polls.iter().map(warnings::long_poll));
+
+    let still_busy = busy_threads.load(Ordering::SeqCst);
+    if still_busy > 0 && detecting {
+        run.findings.push(Finding::BlockingTasksLeaked {
+            count: still_busy,
+            grace,
+            tasks: run.spawns.blocking_alive(),
+        });
+    }
+    drop(watched);
+    drop(registration);
+    if let Some(resource_check) = resource_check {
+        let left = resource_check.finish(settings.settle, |resource| {
+            settings
+                .allow_rules
+                .iter()
+                .any(|rule| rule.matches_resource(resource))
+        });
+        Finding::resources_left(left)
+            .into_iter()
+            .for_each(|finding| run.findings.push(finding));
+    }
+    let mut findings = settle_declared_panics(run.findings.take(), run.panics.take_declared());
+    findings.retain(|finding| detecting || !finding.is_leak());
+    findings.sort_by_key(Finding::report_order);
+    Report::new(test_name, findings, test_panic)
+        .with_long_polls(long_polls)
+        .with_settle_time(settle_time)
+        .with_warnings(warnings)
+        .with_mode(settings.mode)
+        .with_resource_mode(settings.resources)
+        .with_teardowns(teardowns)
+}
+
+fn harness_failure(test_name: Arc<str>, message: String) -> Report {
+    // A harness failure fails in every mode: nothing was checked.
+    Report::new(test_name, vec![Finding::Harness { message }], None)
+}
+
+fn say_once_resources_unchecked(why: &Unchecked) {
+    SAID_RESOURCES_UNCHECKED.call_once(|| {
+        use std::io::Write as _;
+        let why = match why {
+            Unchecked::Parallel => {
+                "tests run in parallel in one process, so what is left open cannot be told apart; \
+                 run them with `cargo nextest run` or `cargo test -- --test-threads=1` to check it"
+                    .to_owned()
+            }
+            Unchecked::Unreadable(error) => format!("/proc/self cannot be read: {error}"),
+        };
+        let _ = std::io::stderr().write_all(warnings::resources_not_checked(&why).as_bytes());
+    });
+}
+
+/// Steps 2 to 5 of a run: setup, body, teardown, settle.
+async fn drive(settings: &Resolved, test: &mut dyn ErasedTest, run: &RunState) -> Driven {
+    let leftovers = Leftovers::new(run, &settings.allow_rules);
+    let mut steps = Steps::new(run, settings.timeout, settings.teardown_timeout);
+    let mut test_panic = None;
+    if test.setup(&mut steps).await {
+        match steps
+            .bounded(Phase::Body, settings.timeout, test.body())
+            .await
+        {
+            watchdog::Bounded::Completed(None) => {}
+            watchdog::Bounded::Completed(Some(error)) => {
+                run.findings.push(Finding::TestFailed { error });
+            }
+            watchdog::Bounded::Panicked(payload) => {
+                run.findings.push(Finding::TestPanicked {
+                    message: panic_payload::message(&*payload),
+                });
+                test_panic = Some(payload);
+            }
+            watchdog::Bounded::TimedOut => {
+                run.findings.push(Finding::TestTimedOut {
+                    after: settings.timeout,
+                });
+            }
+        }
+        steps.run_hooks().await;
+        test.teardown(&mut steps).await;
+    }
+    // Hooks registered by fixture teardowns, or by tasks during a failed setup.
+    steps.run_hooks().await;
+    run.hooks.close();
+
+    if settings.mode == Mode::Off {
+        return Driven {
+            test_panic,
+            settle_time: Duration::ZERO,
+            warnings: Vec::new(),
+            teardowns: steps.teardowns,
+        };
+    }
+    let (leaked, settle_time) = leftovers.settle(settings.settle).await;
+    let tasks = if leaked > 0 {
+        leftovers.leaked().await
+    } else {
+        Vec::new()
+    };
+    let warnings = leftovers.rule_warnings(leaked, &tasks);
+    if leaked > 0 {
+        run.findings.push(Finding::TasksLeaked {
+            count: leaked,
+            settle: settings.settle,
+            tasks,
+        });
+    }
+    Driven {
+        test_panic,
+        settle_time,
+        warnings,
+        teardowns: steps.teardowns,
+    }
+}
+
+/// What `drive` found besides the findings, which go to the run's sink.
+struct Driven {
+    test_panic: Option<PanicPayload>,
+    settle_time: Duration,
+    warnings: Vec<String>,
+    teardowns: Vec<TeardownRecord>,
+}

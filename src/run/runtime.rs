@@ -1,0 +1,87 @@
+//! The test's own tokio runtime: built for its flavor with every driver on, shut down with a
+//! bound.
+
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::runtime::{Builder, Handle, LocalOptions, LocalRuntime, Runtime};
+
+use crate::observe::polls;
+use crate::observe::resources::ResourceCheck;
+use crate::observe::spawns;
+use crate::run::state::RunState;
+use crate::settings::{Flavor, TestOptions};
+
+/// The runtime of one test: a [`Runtime`] or, for [`Flavor::Local`], a [`LocalRuntime`].
+pub(crate) enum TestRuntime {
+    Shared(Runtime),
+    Local(LocalRuntime),
+}
+
+impl TestRuntime {
+    /// Builds the runtime `options` ask for. `busy_threads` counts its threads alive, so that
+    /// one still alive after shutdown is found: tokio keeps no other count of them on stable.
+    pub(crate) fn build(
+        options: &TestOptions,
+        busy_threads: &Arc<AtomicUsize>,
+        run: &RunState,
+        resource_check: Option<&ResourceCheck>,
+    ) -> io::Result<TestRuntime> {
+        let mut builder = match options.flavor {
+            Flavor::MultiThread => Builder::new_multi_thread(),
+            Flavor::CurrentThread | Flavor::Local => Builder::new_current_thread(),
+        };
+        builder.enable_all().start_paused(options.start_paused);
+        if let Some(count) = options.worker_threads {
+            builder.worker_threads(count);
+        }
+        let started = Arc::clone(busy_threads);
+        let stopped = Arc::clone(busy_threads);
+        let record_thread = resource_check.map(ResourceCheck::runtime_thread_recorder);
+        builder
+            .on_thread_start(move || {
+                started.fetch_add(1, Ordering::SeqCst);
+                spawns::runtime_thread_started();
+                if let Some(record) = &record_thread {
+                    record();
+                }
+            })
+            .on_thread_stop(move || {
+                spawns::runtime_thread_stopping();
+                polls::thread_parked();
+                stopped.fetch_sub(1, Ordering::SeqCst);
+            });
+        run.spawns.install(&mut builder, run.serial);
+        let runtime = match options.flavor {
+            Flavor::Local => TestRuntime::Local(builder.build_local(LocalOptions::default())?),
+            Flavor::CurrentThread | Flavor::MultiThread => TestRuntime::Shared(builder.build()?),
+        };
+        Ok(runtime)
+    }
+
+    pub(crate) fn handle(&self) -> &Handle {
+        match self {
+            TestRuntime::Shared(runtime) => runtime.handle(),
+            TestRuntime::Local(runtime) => runtime.handle(),
+        }
+    }
+
+    pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
+        match self {
+            TestRuntime::Shared(runtime) => runtime.block_on(future),
+            TestRuntime::Local(runtime) => runtime.block_on(future),
+        }
+    }
+
+    /// Shuts down, waiting for blocking work at most `grace`: a runtime dropped the usual way
+    /// waits for it for ever, and a test binary must never hang on a spinning thread.
+    pub(crate) fn shutdown(self, grace: Duration) {
+        match self {
+            TestRuntime::Shared(runtime) => runtime.shutdown_timeout(grace),
+            TestRuntime::Local(runtime) => runtime.shutdown_timeout(grace),
+        }
+    }
+}

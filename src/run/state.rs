@@ -1,0 +1,95 @@
+//! The state a run shares with its tasks and threads, in parts owned by the modules that use
+//! them, and the table that finds a run from inside its runtime.
+//!
+//! `on_teardown`, `allow_leak`, the task-panic hook and the watchdog are called from arbitrary
+//! tasks and threads. Each knows its tokio runtime, and each leak-checked run owns exactly one
+//! runtime, so the runtime's id leads to the run.
+
+use std::sync::{Arc, Mutex};
+
+use tokio::runtime::Id as RuntimeId;
+use tokio::task::{AbortHandle, Id as TaskId};
+
+use crate::findings::Finding;
+use crate::observe::spawns::SpawnLog;
+use crate::run::hang::StepWatch;
+use crate::run::hooks::Hooks;
+use crate::run::task_panics::TaskPanics;
+use crate::util::by_runtime::{Entry, Table};
+use crate::util::sync::lock;
+
+/// The runs going in this process, by runtime: a test's tasks and threads reach its run from
+/// code that has nothing but the runtime it runs in (a panic hook, `on_teardown`).
+static RUNS: Table<RunState> = Table::new();
+
+/// What the tasks and threads of one run share with the harness.
+pub(crate) struct RunState {
+    /// The test's name, for a report written from the watchdog's thread.
+    pub(crate) test: Arc<str>,
+    /// Tells the run's polls from other runs' in the threads' poll slots.
+    pub(crate) serial: u64,
+    /// Everything the run finds, wherever it is found: the one sink.
+    pub(crate) findings: Findings,
+    pub(crate) hooks: Hooks,
+    pub(crate) panics: TaskPanics,
+    /// Tasks let go with [`crate::allow_leak`].
+    pub(crate) allowed: Mutex<Vec<AbortHandle>>,
+    pub(crate) spawns: SpawnLog,
+    pub(crate) watch: StepWatch,
+}
+
+/// The findings of a run, in the order they were found.
+#[derive(Default)]
+pub(crate) struct Findings(Mutex<Vec<Finding>>);
+
+impl Findings {
+    pub(crate) fn push(&self, finding: Finding) {
+        lock(&self.0).push(finding);
+    }
+
+    pub(crate) fn take(&self) -> Vec<Finding> {
+        std::mem::take(&mut lock(&self.0))
+    }
+}
+
+impl RunState {
+    /// The tasks let go with [`crate::allow_leak`] that are still running.
+    pub(crate) fn allowed_alive(&self) -> Vec<TaskId> {
+        lock(&self.allowed)
+            .iter()
+            .filter(|task| !task.is_finished())
+            .map(AbortHandle::id)
+            .collect()
+    }
+}
+
+/// Keeps a run findable while it is alive.
+pub(crate) type Registration = Entry<RunState>;
+
+pub(crate) fn register(runtime: RuntimeId, run: Arc<RunState>) -> Registration {
+    RUNS.insert(runtime, run)
+}
+
+pub(crate) fn find(runtime: RuntimeId) -> Option<Arc<RunState>> {
+    RUNS.find(runtime)
+}
+
+/// The run with this serial number, if it is still going.
+pub(crate) fn find_serial(serial: u64) -> Option<Arc<RunState>> {
+    RUNS.find_by(|run| run.serial == serial)
+}
+
+/// Every run going.
+pub(crate) fn all() -> Vec<Arc<RunState>> {
+    RUNS.all()
+}
+
+/// Whether any run is going.
+pub(crate) fn any() -> bool {
+    !RUNS.is_empty()
+}
+
+/// The run whose runtime the calling thread is inside, if any.
+pub(crate) fn current() -> Option<Arc<RunState>> {
+    RUNS.current()
+}

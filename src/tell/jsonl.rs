@@ -1,0 +1,218 @@
+//! `LEAKCHECK_REPORT=path.jsonl`: one JSON line per test, appended so that many test
+//! processes (nextest runs one per test) and threads can share one file.
+//!
+//! Each line is written with one `write` call while holding an exclusive lock on the file, so
+//! lines never interleave, whatever the writers.
+
+use std::fmt::Write as _;
+use std::fs::OpenOptions;
+use std::io::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::findings::{BlockedPoll, Finding, Problem, Report, TeardownStep, Verdict};
+use crate::settings::REPORT_VARIABLE;
+
+/// Appends `report` as a line to `path`; a failure to write fails the test, naming the file.
+pub(crate) fn append(path: &Path, report: Report) -> Report {
+    match write_line(path, &line(&report)) {
+        Ok(()) => report,
+        Err(error) => report.with_finding(Finding::Harness {
+            message: format!(
+                "{REPORT_VARIABLE}={} could not be written: {error}",
+                path.display()
+            ),
+        }),
+    }
+}
+
+fn write_line(path: &Path, line: &str) -> std::io::Result<()> {
+    if let Some(directory) = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(directory)?;
+    }
+    let mut file = OpenOptions::new().create(true).append(true).open(path)?;
+    file.lock()?;
+    let written = file.write_all(line.as_bytes());
+    file.unlock()?;
+    written
+}
+
+/// The JSON line of a report, ending in a newline.
+pub(crate) fn line(report: &Report) -> String {
+    let mut leaks = Vec::new();
+    let mut blocking = Vec::new();
+    let mut panics = Vec::new();
+    let mut left = Vec::new();
+    let long_poll = |poll: &BlockedPoll, failed: bool| {
+        object(&[
+            ("what", string(&poll.what)),
+            ("ms", millis(poll.at_least)),
+            ("failed", failed.to_string()),
+        ])
+    };
+    let mut long_polls: Vec<String> = report
+        .long_polls()
+        .iter()
+        .map(|poll| long_poll(poll, false))
+        .collect();
+    let mut leaked_tasks = 0;
+    let mut leaked_blocking = 0;
+    for finding in report.findings() {
+        match finding {
+            Finding::TasksLeaked { count, tasks, .. } => {
+                leaked_tasks += count;
+                leaks.extend(tasks.iter().map(|task| {
+                    object(&[
+                        ("site", string(&task.spawned_at.to_string())),
+                        ("name", optional(task.name.as_deref())),
+                        ("id", string(&task.id.to_string())),
+                        ("awaiting", optional(task.waiting_on.as_deref())),
+                    ])
+                }));
+            }
+            Finding::BlockingTasksLeaked { count, tasks, .. } => {
+                leaked_blocking += count;
+                blocking.extend(tasks.iter().map(|task| {
+                    object(&[
+                        ("site", string(&task.spawned_at)),
+                        ("name", optional(task.name.as_deref())),
+                    ])
+                }));
+            }
+            Finding::TaskPanicked {
+                message,
+                location,
+                task,
+            } => panics.push(object(&[
+                ("message", string(message)),
+                ("location", optional(location.as_deref())),
+                (
+                    "blocking",
+                    task.blocking
+                        .map_or("null".to_owned(), |blocking| blocking.to_string()),
+                ),
+                ("spawned_at", optional(task.spawned_at.as_deref())),
+                ("name", optional(task.name.as_deref())),
+            ])),
+            Finding::BlockingPoll { poll, .. } => long_polls.push(long_poll(poll, true)),
+            Finding::ResourcesLeft { resources, .. } => {
+                left.extend(resources.iter().map(|resource| {
+                    object(&[
+                        ("kind", string(&format!("{:?}", resource.kind))),
+                        ("what", string(&resource.what)),
+                    ])
+                }));
+            }
+            _ => {}
+        }
+    }
+    let teardowns: Vec<String> = report
+        .teardowns()
+        .iter()
+        .map(|record| {
+            let (outcome, detail) = match &record.problem {
+                None => ("ok", None),
+                Some(Problem::Failed(error)) => ("failed", Some(error.as_str())),
+                Some(Problem::Panicked(message)) => ("panicked", Some(message.as_str())),
+                Some(Problem::TimedOut(_)) => ("timed out", None),
+            };
+            let step = match &record.step {
+                TeardownStep::Fixture(name) => format!("fixture {name}"),
+                TeardownStep::Hook(location) => format!("hook at {location}"),
+            };
+            object(&[
+                ("step", string(&step)),
+                ("ms", millis(record.took)),
+                ("outcome", string(outcome)),
+                ("detail", optional(detail)),
+            ])
+        })
+        .collect();
+    let outcome = match report.verdict() {
+        Verdict::Passed => "passed",
+        Verdict::PassedWithResourcesReported | Verdict::PassedWithLeaksReported => "warned",
+        Verdict::Failed => "failed",
+    };
+    let findings: Vec<String> = report
+        .findings()
+        .iter()
+        .map(|finding| string(&finding.to_string()))
+        .collect();
+    let mut line = object(&[
+        ("test", string(report.test())),
+        ("outcome", string(outcome)),
+        ("mode", string(&report.mode().to_string())),
+        ("duration_ms", millis(report.duration())),
+        ("settle_ms", millis(report.settle_time())),
+        ("leaked_tasks", leaked_tasks.to_string()),
+        ("leaks", array(&leaks)),
+        ("leaked_blocking", leaked_blocking.to_string()),
+        ("blocking", array(&blocking)),
+        ("panics", array(&panics)),
+        ("teardowns", array(&teardowns)),
+        ("long_polls", array(&long_polls)),
+        ("resources", array(&left)),
+        ("findings", array(&findings)),
+    ]);
+    line.push('\n');
+    line
+}
+
+fn object(fields: &[(&str, String)]) -> String {
+    let fields: Vec<String> = fields
+        .iter()
+        .map(|(name, value)| format!("{}:{value}", string(name)))
+        .collect();
+    format!("{{{}}}", fields.join(","))
+}
+
+fn array(items: &[String]) -> String {
+    format!("[{}]", items.join(","))
+}
+
+fn optional(text: Option<&str>) -> String {
+    text.map_or_else(|| "null".to_owned(), string)
+}
+
+fn millis(duration: Duration) -> String {
+    format!("{:.3}", duration.as_secs_f64() * 1000.0)
+}
+
+/// A JSON string: quotes, backslashes and control characters escaped.
+fn string(text: &str) -> String {
+    let mut quoted = String::with_capacity(text.len() + 2);
+    quoted.push('"');
+    for character in text.chars() {
+        match character {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            '\n' => quoted.push_str("\\n"),
+            '\r' => quoted.push_str("\\r"),
+            '\t' => quoted.push_str("\\t"),
+            control if u32::from(control) < 0x20 => {
+                let _ = write!(quoted, "\\u{:04x}", u32::from(control));
+            }
+            other => quoted.push(other),
+        }
+    }
+    quoted.push('"');
+    quoted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::string;
+
+    #[test]
+    fn strings_escape_what_json_requires() {
+        assert_eq!(string("plain"), "\"plain\"");
+        assert_eq!(string("say \"hi\"\\n"), "\"say \\\"hi\\\"\\\\n\"");
+        assert_eq!(
+            string("line\nnext\ttab\u{1}"),
+            "\"line\\nnext\\ttab\\u0001\""
+        );
+    }
+}
