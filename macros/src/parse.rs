@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use leakcheck_grammar::{Conflict, Runtime};
 use proc_macro2::Span;
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
@@ -208,24 +209,31 @@ impl Options {
         }
     }
 
+    /// Rejects what cannot work together, by the rules the library's `Check` follows too.
     fn check_combinations(&self) -> Result<()> {
-        let flavor = self.flavor.map(|(flavor, _)| flavor);
+        let runtime = Runtime {
+            multi_thread: self.flavor.map(|(flavor, _)| flavor) == Some(Flavor::MultiThread),
+            worker_threads: self.worker_threads.map(|(count, _)| count),
+            start_paused: self.start_paused.is_some_and(|(paused, _)| paused),
+        };
         let mut errors = Errors::default();
-        if let Some((_, span)) = self.worker_threads
-            && flavor != Some(Flavor::MultiThread)
-        {
-            errors.push(Error::new(
-                span,
-                "`worker_threads` needs `flavor = \"multi_thread\"`; add it, or remove `worker_threads`",
-            ));
-        }
-        if let Some((true, span)) = self.start_paused
-            && flavor == Some(Flavor::MultiThread)
-        {
-            errors.push(Error::new(
-                span,
-                "`start_paused` needs a single-threaded runtime: use `flavor = \"current_thread\"` or `flavor = \"local\"`",
-            ));
+        for conflict in runtime.conflicts() {
+            match (conflict, self.worker_threads, self.start_paused) {
+                (Conflict::WorkerThreadsWithoutMultiThread, Some((_, span)), _) => {
+                    errors.push(Error::new(
+                        span,
+                        "`worker_threads` needs `flavor = \"multi_thread\"`; add it, or remove `worker_threads`",
+                    ));
+                }
+                (Conflict::StartPausedOnMultiThread, _, Some((_, span))) => {
+                    errors.push(Error::new(
+                        span,
+                        "`start_paused` needs a single-threaded runtime: use `flavor = \"current_thread\"` or `flavor = \"local\"`",
+                    ));
+                }
+                // `worker_threads = 0` is refused where it is parsed, with the fix.
+                _ => {}
+            }
         }
         errors.finish(())
     }
@@ -293,31 +301,18 @@ fn parse_worker_threads(value: &Lit) -> Result<usize> {
 
 fn parse_duration(name: &Ident, value: &Lit) -> Result<Duration> {
     let fix = format!(
-        "write a whole number and a unit (ms, s, m or h), like `{name} = \"300ms\"`, `\"5s\"` or `\"2m\"`"
+        "write {}, like `{name} = \"300ms\"`, `\"5s\"` or `\"2m\"`",
+        leakcheck_grammar::DURATION_SPELLING
     );
     let Lit::Str(text) = value else {
         return Err(Error::new(value.span(), fix));
     };
-    duration_from(text).ok_or_else(|| {
+    leakcheck_grammar::duration(&text.value()).ok_or_else(|| {
         Error::new(
             text.span(),
             format!("`{}` is not a duration; {fix}", text.value()),
         )
     })
-}
-
-fn duration_from(text: &LitStr) -> Option<Duration> {
-    let text = text.value();
-    let digits_end = text.find(|c: char| !c.is_ascii_digit())?;
-    let (number, unit) = text.split_at(digits_end);
-    let number: u64 = number.parse().ok()?;
-    match unit {
-        "ms" => Some(Duration::from_millis(number)),
-        "s" => Some(Duration::from_secs(number)),
-        "m" => number.checked_mul(60).map(Duration::from_secs),
-        "h" => number.checked_mul(3600).map(Duration::from_secs),
-        _ => None,
-    }
 }
 
 /// A fixture argument: `name: &T` or `name: &mut T`.
@@ -444,4 +439,43 @@ fn fixture(argument: &FnArg) -> Result<Fixture> {
         ty: (*reference.elem).clone(),
         mutable: reference.mutability.is_some(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_read_by_the_grammar_the_library_reads_them_by() {
+        // The same table runs through the environment's parser in leakcheck's settings.
+        for (text, expected) in leakcheck_grammar::DURATION_EXAMPLES {
+            let parsed = syn::parse_str::<Options>(&format!("settle = {text:?}"));
+            match expected {
+                Some(duration) => {
+                    let options = parsed.unwrap_or_else(|error| panic!("{text}: {error}"));
+                    assert_eq!(options.settle.map(|(settle, _)| settle), Some(*duration));
+                }
+                None => {
+                    let error = parsed.err().unwrap_or_else(|| panic!("{text} was accepted"));
+                    assert!(error.to_string().contains("is not a duration"), "{error}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn runtime_options_conflict_as_the_library_says() {
+        // The same table runs through `Check`'s checks in leakcheck's settings.
+        for (runtime, conflicts) in leakcheck_grammar::RUNTIME_EXAMPLES {
+            let mut attribute = vec![format!("start_paused = {}", runtime.start_paused)];
+            if runtime.multi_thread {
+                attribute.push("flavor = \"multi_thread\"".to_owned());
+            }
+            if let Some(count) = runtime.worker_threads {
+                attribute.push(format!("worker_threads = {count}"));
+            }
+            let parsed = syn::parse_str::<Options>(&attribute.join(", "));
+            assert_eq!(parsed.is_err(), !conflicts.is_empty(), "{attribute:?}");
+        }
+    }
 }
