@@ -147,13 +147,11 @@ fn check(source: &Path, layers: Option<&BTreeMap<String, usize>>) -> Vec<String>
             .to_string();
         for path in paths.0 {
             match resolve(&modules, &path) {
-                Some(target) if target.is_empty() => {
-                    if !module.is_empty() {
-                        problems.push(format!(
-                            "{shown} reaches crate::{} through the crate root: import it from its layer's module",
-                            path.join("::")
-                        ));
-                    }
+                Some(target) if target.is_empty() && !module.is_empty() => {
+                    problems.push(format!(
+                        "{shown} reaches crate::{} through the crate root: import it from its layer's module",
+                        path.join("::")
+                    ));
                 }
                 Some(target) if target != *module => {
                     edges.entry(module.clone()).or_default().insert(target);

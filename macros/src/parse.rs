@@ -456,7 +456,9 @@ mod tests {
                     assert_eq!(options.settle.map(|(settle, _)| settle), Some(*duration));
                 }
                 None => {
-                    let error = parsed.err().unwrap_or_else(|| panic!("{text} was accepted"));
+                    let error = parsed
+                        .err()
+                        .unwrap_or_else(|| panic!("{text} was accepted"));
                     assert!(error.to_string().contains("is not a duration"), "{error}");
                 }
             }

@@ -119,7 +119,7 @@ impl Check {
 
     /// The longest a single poll may block its thread: a longer one fails the test, naming
     /// what was polled. Replaces the default from `LEAKCHECK_MAX_POLL`. Default: off, and
-    /// polls over [`LONG_POLL`] are reported as warnings.
+    /// polls over [`LONG_POLL`](crate::LONG_POLL) are reported as warnings.
     ///
     /// A poll that blocks (a `std::thread::sleep`, a blocking lock or call, a busy loop)
     /// stalls every task on its thread. Time spent in `spawn_blocking` work or awaiting a

@@ -115,7 +115,8 @@ fn run_resolved(
         say_once_resources_unchecked(&why);
     }
     let registration = state::register(runtime.handle().id(), Arc::clone(&run));
-    let watched = run.spawns.watch(runtime.handle().id());
+    // Lets the names layer file this run's spawn spans until the run is over.
+    let _watched = run.spawns.watch(runtime.handle().id());
     hang::watch();
     // Everything the user wrote runs under its own catch_unwind inside `drive`; this one
     // catches what escapes it (a panicking `Drop` of a timed-out body, say) so that the
@@ -178,7 +179,6 @@ fn run_resolved(
             tasks: run.spawns.blocking_alive(),
         });
     }
-    drop(watched);
     drop(registration);
     if let Some(resource_check) = resource_check {
         let left = resource_check.finish(settings.settle, |resource| {

@@ -13,7 +13,7 @@ use tokio::runtime::Handle;
 use tokio::runtime::dump::{BacktraceSymbol, Trace};
 use tokio::task::Id;
 
-use crate::observe::watchdog::{self as wallclock, Bounded};
+use crate::observe::watchdog::{self, Bounded};
 
 /// A dump waits for every worker to pause; a worker stuck in blocking code never does.
 const DUMP_LIMIT: Duration = Duration::from_secs(2);
@@ -23,13 +23,15 @@ pub(crate) async fn waiting_points(tasks: &[Id]) -> HashMap<Id, String> {
     if tasks.is_empty() {
         return HashMap::new();
     }
-    let dump =
-        match wallclock::within_deadline(Instant::now() + DUMP_LIMIT, Handle::current().dump())
-            .await
-        {
-            Bounded::Completed(dump) => dump,
-            Bounded::Panicked(_) | Bounded::TimedOut => return HashMap::new(),
-        };
+    let dump = match watchdog::within_deadline(
+        Instant::now() + DUMP_LIMIT,
+        Handle::current().dump(),
+    )
+    .await
+    {
+        Bounded::Completed(dump) => dump,
+        Bounded::Panicked(_) | Bounded::TimedOut => return HashMap::new(),
+    };
     let here = std::env::current_dir().ok();
     dump.tasks()
         .iter()
