@@ -211,15 +211,7 @@ fn harness_failure(test_name: Arc<str>, message: String) -> Report {
 fn say_once_resources_unchecked(why: &Unchecked) {
     SAID_RESOURCES_UNCHECKED.call_once(|| {
         use std::io::Write as _;
-        let why = match why {
-            Unchecked::Parallel => {
-                "tests run in parallel in one process, so what is left open cannot be told apart; \
-                 run them with `cargo nextest run` or `cargo test -- --test-threads=1` to check it"
-                    .to_owned()
-            }
-            Unchecked::Unreadable(error) => format!("/proc/self cannot be read: {error}"),
-        };
-        let _ = std::io::stderr().write_all(warnings::resources_not_checked(&why).as_bytes());
+        let _ = std::io::stderr().write_all(warnings::resources_not_checked(why).as_bytes());
     });
 }
 

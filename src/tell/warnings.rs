@@ -1,6 +1,7 @@
 //! Warnings: what a report says without failing the test.
 
 use crate::findings::{BlockedPoll, LeakedTask};
+use crate::observe::resources::Unchecked;
 use crate::settings::LONG_POLL;
 use crate::util::words::{Spelled, plural};
 use crate::util::{packages, sites};
@@ -56,7 +57,15 @@ fn where_spawned(tasks: &[LeakedTask]) -> String {
 }
 
 /// Said once per process where the resource check cannot run.
-pub(crate) fn resources_not_checked(why: &str) -> String {
+pub(crate) fn resources_not_checked(why: &Unchecked) -> String {
+    let why = match why {
+        Unchecked::Parallel => {
+            "tests run in parallel in one process, so what is left open cannot be told apart; \
+             run them with `cargo nextest run` or `cargo test -- --test-threads=1` to check it"
+                .to_owned()
+        }
+        Unchecked::Unreadable(error) => format!("/proc/self cannot be read: {error}"),
+    };
     format!(
         "leakcheck: sockets, files, child processes and threads left behind are not checked in this process: {why}\n"
     )
