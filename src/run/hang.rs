@@ -21,7 +21,7 @@ use crate::observe::watchdog;
 use crate::run::state::{self, RunState};
 use crate::settings::LONG_POLL;
 use crate::tell;
-use crate::tell::stuck::{EXIT_CODE, Stuck};
+use crate::tell::stuck::{EXIT_CODE, Polling, Stuck};
 use crate::util::sync::lock;
 
 /// How long past its limit a step may take to return before its thread counts as stuck.
@@ -130,9 +130,11 @@ pub(crate) fn step(
 /// Runs on the watchdog's thread when a step is still running past its limit and the grace:
 /// prints the report, then ends the process unless told to wait.
 fn report_stuck(run: &RunState, phase: &Phase, limit: Duration) {
-    let (polling, polling_is_the_runs) = match run.watch.thread.polling() {
-        Some((serial, polled)) if serial == run.serial => (describe(run, polled), true),
-        _ => (None, false),
+    let polling = match run.watch.thread.polling() {
+        Some((serial, polled)) if serial == run.serial => {
+            describe(run, polled).map_or(Polling::Unnamed, Polling::Named)
+        }
+        _ => Polling::NotMarked,
     };
     let report = Stuck {
         test: &run.test,
@@ -140,7 +142,6 @@ fn report_stuck(run: &RunState, phase: &Phase, limit: Duration) {
         grace: HANG_GRACE,
         limit,
         polling,
-        polling_is_the_runs,
         wait: run.watch.wait_when_stuck,
     }
     .report();

@@ -16,19 +16,26 @@ pub(crate) struct Stuck<'a> {
     pub(crate) phase: &'a Phase,
     pub(crate) grace: Duration,
     pub(crate) limit: Duration,
-    /// The blocked poll in words, where the build can name it.
-    pub(crate) polling: Option<String>,
-    /// Whether the build could have named the poll had it been the run's.
-    pub(crate) polling_is_the_runs: bool,
+    pub(crate) polling: Polling,
     pub(crate) wait: bool,
+}
+
+/// What the stuck thread's poll slot shows.
+pub(crate) enum Polling {
+    /// A poll of the run, named.
+    Named(String),
+    /// A poll of the run the build cannot name.
+    Unnamed,
+    /// No poll of the run: a task only a `tokio_unstable` build marks.
+    NotMarked,
 }
 
 impl Stuck<'_> {
     pub(crate) fn report(&self) -> String {
-        let polling = match (&self.polling, self.polling_is_the_runs) {
-            (Some(polling), true) => polling.clone(),
-            (None, true) => "a task of the test's runtime".into(),
-            (_, false) => "a task of the test's runtime (a build with RUSTFLAGS=\"--cfg tokio_unstable\" names it)".into(),
+        let polling = match &self.polling {
+            Polling::Named(polling) => polling.clone(),
+            Polling::Unnamed => "a task of the test's runtime".into(),
+            Polling::NotMarked => "a task of the test's runtime (a build with RUSTFLAGS=\"--cfg tokio_unstable\" names it)".into(),
         };
         let ending = if self.wait {
             format!("{HANG_VARIABLE}=wait: leakcheck keeps waiting")
