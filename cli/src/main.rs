@@ -12,7 +12,9 @@
 //! takes both that and `cargo-leakcheck <args>`.
 
 mod migrate;
+mod paths;
 mod report;
+mod report_line;
 mod scan;
 mod test_run;
 mod words;

@@ -11,14 +11,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Output};
 use std::time::Duration;
 
-use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::Value;
-
-use crate::report::summary::{Summary, TestLine, test_line, text};
-use crate::scan::shown_path;
+use crate::paths::shown_path;
+use crate::report::summary::{Summary, text};
+use crate::report_line::{Outcome, ReportLine};
 use crate::words::counted;
 use crate::workspace::Workspace;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
 
 /// Runs the suite; re-runs the tests that leaked in a tokio_unstable build to show their
 /// spawn lines.
@@ -33,35 +32,6 @@ pub(crate) struct TestArgs {
     /// Arguments for `cargo test` (or `cargo nextest run`), after `--`: `-- -p feed -- --nocapture`.
     #[arg(last = true, allow_hyphen_values = true)]
     cargo_arguments: Vec<OsString>,
-}
-
-/// One test's report line: what the summary reads of it, and the line itself for the details
-/// of its leaks.
-struct TestReport {
-    summary: TestLine,
-    line: Value,
-}
-
-impl TestReport {
-    /// The test's path as leakcheck names it: its crate, modules and function.
-    fn test(&self) -> &str {
-        &self.summary.test
-    }
-
-    fn failed(&self) -> bool {
-        self.summary.outcome == "failed"
-    }
-
-    /// Leaked tasks, leaked blocking work and detached panics.
-    fn problems(&self) -> u64 {
-        self.summary.leaked_tasks + self.summary.leaked_blocking + self.summary.panics
-    }
-
-    /// The name libtest and nextest know the test by: its path without the crate.
-    fn harness_name(&self) -> &str {
-        let test = self.test();
-        test.split_once("::").map_or(test, |(_, rest)| rest)
-    }
 }
 
 pub(crate) fn run(arguments: &TestArgs) -> Result<ExitCode, String> {
@@ -91,9 +61,9 @@ pub(crate) fn run(arguments: &TestArgs) -> Result<ExitCode, String> {
         }
         return Ok(first_exit);
     }
-    let leaky: Vec<&TestReport> = reports
+    let leaky: Vec<&ReportLine> = reports
         .iter()
-        .filter(|report| report.failed() && report.problems() > 0)
+        .filter(|report| report.outcome == Outcome::Failed && report.problems() > 0)
         .collect();
     let unstable_already =
         std::env::var("RUSTFLAGS").is_ok_and(|flags| flags.contains("tokio_unstable"));
@@ -184,7 +154,7 @@ fn remove_stale(report: &Path) -> Result<(), String> {
     }
 }
 
-fn read_reports(path: &Path) -> Result<Vec<TestReport>, String> {
+fn read_reports(path: &Path) -> Result<Vec<ReportLine>, String> {
     let contents = match std::fs::read_to_string(path) {
         Ok(contents) => contents,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -195,62 +165,48 @@ fn read_reports(path: &Path) -> Result<Vec<TestReport>, String> {
         .filter(|line| !line.trim().is_empty())
         .enumerate()
         .map(|(index, line)| {
-            let at = || format!("{}:{}", path.display(), index + 1);
-            let line: Value = serde_json::from_str(line)
-                .map_err(|error| format!("{}: not JSON: {error}", at()))?;
-            let summary =
-                test_line(&line).ok_or_else(|| format!("{}: not a leakcheck report line", at()))?;
-            Ok(TestReport { summary, line })
+            ReportLine::parse(line)
+                .map_err(|error| format!("{}:{}: {error}", path.display(), index + 1))
         })
         .collect()
 }
 
 /// Each leaky test of the first run with where its tasks were spawned, from the re-run.
-fn spawn_lines(leaky: &[&TestReport], rerun: &[TestReport]) -> String {
+fn spawn_lines(leaky: &[&ReportLine], rerun: &[ReportLine]) -> String {
     let mut out = String::from("Where the leaked tasks were spawned (tokio_unstable build):\n");
     for report in leaky {
         let again = rerun
             .iter()
-            .find(|other| other.test() == report.test() && other.problems() > 0);
+            .find(|other| other.test == report.test && other.problems() > 0);
         let Some(again) = again else {
             let _ = writeln!(
                 out,
                 "\n{}: did not leak again in the tokio_unstable build: a timing-dependent leak; run it a few times",
-                report.test()
+                report.test
             );
             continue;
         };
-        let _ = writeln!(out, "\n{}:", report.test());
-        let entries = |field: &str| {
-            again
-                .line
-                .get(field)
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default()
-        };
-        let text = |entry: &Value, field: &str| {
-            entry.get(field).and_then(Value::as_str).map(str::to_owned)
-        };
-        for task in entries("leaks") {
-            let site = text(&task, "site").unwrap_or_else(|| "an unknown site".to_owned());
-            let mut line = format!("  task leaked, spawned at {site}");
-            if let Some(name) = text(&task, "name") {
+        let _ = writeln!(out, "\n{}:", report.test);
+        for task in &again.leaks {
+            let mut line = format!("  task leaked, spawned at {}", task.site);
+            if let Some(name) = &task.name {
                 let _ = write!(line, ", named {name:?}");
             }
-            if let Some(awaiting) = text(&task, "awaiting") {
+            if let Some(awaiting) = &task.awaiting {
                 let _ = write!(line, ", waiting in {awaiting}");
             }
             let _ = writeln!(out, "{line}");
         }
-        for task in entries("blocking") {
-            let site = text(&task, "site").unwrap_or_else(|| "an unknown site".to_owned());
-            let _ = writeln!(out, "  blocking task still running, spawned at {site}");
+        for task in &again.blocking {
+            let _ = writeln!(
+                out,
+                "  blocking task still running, spawned at {}",
+                task.site
+            );
         }
-        for panic in entries("panics") {
-            let message = text(&panic, "message").unwrap_or_default();
-            let site = text(&panic, "spawned_at").unwrap_or_else(|| "an unknown site".to_owned());
-            let _ = writeln!(out, "  task spawned at {site} panicked: {message}");
+        for panic in &again.panics {
+            let site = panic.spawned_at.as_deref().unwrap_or("an unknown site");
+            let _ = writeln!(out, "  task spawned at {site} panicked: {}", panic.message);
         }
     }
     out
@@ -258,15 +214,15 @@ fn spawn_lines(leaky: &[&TestReport], rerun: &[TestReport]) -> String {
 
 /// The suite's summary: the first run, with each re-run test's line (which names its spawn
 /// sites) in place of its first.
-fn print_summary(first: &[TestReport], rerun: &[TestReport]) {
+fn print_summary(first: &[ReportLine], rerun: &[ReportLine]) {
     let tests = first
         .iter()
         .map(|report| {
             let line = rerun
                 .iter()
-                .find(|again| again.test() == report.test() && again.problems() > 0)
+                .find(|again| again.test == report.test && again.problems() > 0)
                 .unwrap_or(report);
-            line.summary.clone()
+            line.clone()
         })
         .collect();
     let summary = Summary {
@@ -304,12 +260,8 @@ fn output_tail(output: &Output) -> Vec<u8> {
 mod tests {
     use super::*;
 
-    fn report(line: &str) -> TestReport {
-        let line: Value = serde_json::from_str(line).expect("JSON");
-        TestReport {
-            summary: test_line(&line).expect("a report line"),
-            line,
-        }
+    fn report(line: &str) -> ReportLine {
+        ReportLine::parse(line).expect("a report line")
     }
 
     #[test]
@@ -324,7 +276,7 @@ mod tests {
             ),
             report(r#"{"test":"feed::b","outcome":"passed","leaked_tasks":0,"leaks":[]}"#),
         ];
-        let leaky: Vec<&TestReport> = first.iter().collect();
+        let leaky: Vec<&ReportLine> = first.iter().collect();
         let text = spawn_lines(&leaky, &rerun);
         assert!(
             text.contains("feed::a:\n  task leaked, spawned at src/feed.rs:7:5, named \"pump\"\n"),
@@ -336,11 +288,5 @@ mod tests {
             ),
             "{text}"
         );
-    }
-
-    #[test]
-    fn harness_names_leave_out_the_crate() {
-        let unit = report(r#"{"test":"feed::tests::starts","outcome":"passed","leaked_tasks":0}"#);
-        assert_eq!(unit.harness_name(), "tests::starts");
     }
 }

@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde_json::Value;
+use crate::report_line::{Outcome, ReportLine};
+use crate::words::counted;
 
 /// Spawn sites, tests and teardowns shown in each table, at most.
 const TOP: usize = 15;
@@ -14,31 +15,7 @@ pub(crate) struct Summary {
     /// Files read, in order.
     pub(crate) files: Vec<String>,
     /// One entry per test line.
-    pub(crate) tests: Vec<TestLine>,
-}
-
-/// The parts of one report line the summary uses.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct TestLine {
-    /// The test's path.
-    pub(crate) test: String,
-    /// `passed`, `warned` or `failed`.
-    pub(crate) outcome: String,
-    /// Leaked tasks, counted.
-    pub(crate) leaked_tasks: u64,
-    /// The spawn site of each leaked task the run could name.
-    pub(crate) leak_sites: Vec<String>,
-    /// Leaked blocking work, counted.
-    pub(crate) leaked_blocking: u64,
-    /// Detached panics.
-    pub(crate) panics: u64,
-    /// Each teardown step: what, how long (ms), how it ended.
-    pub(crate) teardowns: Vec<(String, f64, String)>,
-    /// Each poll that blocked its thread long: what, how long at least (ms), whether it
-    /// failed the test (past its `max_poll`).
-    pub(crate) long_polls: Vec<(String, f64, bool)>,
-    /// Each socket, file, child process or thread left behind: kind, what.
-    pub(crate) resources: Vec<(String, String)>,
+    pub(crate) tests: Vec<ReportLine>,
 }
 
 /// A spawn site and what leaked from it across the suite.
@@ -63,10 +40,8 @@ impl Summary {
             if line.trim().is_empty() {
                 continue;
             }
-            let value: Value = serde_json::from_str(line)
-                .map_err(|error| format!("{name}:{}: not JSON: {error}", index + 1))?;
-            let test = test_line(&value)
-                .ok_or_else(|| format!("{name}:{}: not a leakcheck report line", index + 1))?;
+            let test = ReportLine::parse(line)
+                .map_err(|error| format!("{name}:{}: {error}", index + 1))?;
             self.tests.push(test);
         }
         self.files.push(name.to_owned());
@@ -78,17 +53,16 @@ impl Summary {
         let mut sites: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
         for test in &self.tests {
             let mut seen_in_test: Vec<&str> = Vec::new();
-            for site in &test.leak_sites {
+            for leak in &test.leaks {
+                let site = leak.site.as_str();
                 let entry = sites.entry(site).or_default();
                 entry.0 += 1;
-                if !seen_in_test.contains(&site.as_str()) {
+                if !seen_in_test.contains(&site) {
                     entry.1 += 1;
                     seen_in_test.push(site);
                 }
             }
-            let unnamed = test
-                .leaked_tasks
-                .saturating_sub(test.leak_sites.len() as u64);
+            let unnamed = test.leaked_tasks.saturating_sub(test.leaks.len() as u64);
             if unnamed > 0 {
                 let entry = sites.entry(UNKNOWN_SITE).or_default();
                 entry.0 += unnamed;
@@ -108,8 +82,8 @@ impl Summary {
     }
 
     /// Tests by tasks leaked, most first.
-    pub(crate) fn leakiest_tests(&self) -> Vec<&TestLine> {
-        let mut tests: Vec<&TestLine> = self
+    pub(crate) fn leakiest_tests(&self) -> Vec<&ReportLine> {
+        let mut tests: Vec<&ReportLine> = self
             .tests
             .iter()
             .filter(|test| test.leaked_tasks + test.leaked_blocking > 0)
@@ -128,8 +102,13 @@ impl Summary {
             .tests
             .iter()
             .flat_map(|test| {
-                test.teardowns.iter().map(|(step, ms, outcome)| {
-                    (test.test.as_str(), step.as_str(), *ms, outcome.as_str())
+                test.teardowns.iter().map(|step| {
+                    (
+                        test.test.as_str(),
+                        step.step.as_str(),
+                        step.ms,
+                        step.outcome.as_str(),
+                    )
                 })
             })
             .collect();
@@ -142,9 +121,13 @@ impl Summary {
         self.tests
             .iter()
             .flat_map(|test| {
-                test.resources
-                    .iter()
-                    .map(|(kind, what)| (test.test.as_str(), kind.as_str(), what.as_str()))
+                test.resources.iter().map(|resource| {
+                    (
+                        test.test.as_str(),
+                        resource.kind.as_str(),
+                        resource.what.as_str(),
+                    )
+                })
             })
             .collect()
     }
@@ -157,14 +140,14 @@ impl Summary {
             .flat_map(|test| {
                 test.long_polls
                     .iter()
-                    .map(|(what, ms, failed)| (test.test.as_str(), what.as_str(), *ms, *failed))
+                    .map(|poll| (test.test.as_str(), poll.what.as_str(), poll.ms, poll.failed))
             })
             .collect();
         polls.sort_by(|a, b| b.2.total_cmp(&a.2).then_with(|| a.0.cmp(b.0)));
         polls
     }
 
-    fn count(&self, outcome: &str) -> usize {
+    fn count(&self, outcome: Outcome) -> usize {
         self.tests
             .iter()
             .filter(|test| test.outcome == outcome)
@@ -172,88 +155,23 @@ impl Summary {
     }
 }
 
-/// The parts of one report line the summary uses; `None` for a line that is not a report.
-pub(crate) fn test_line(value: &Value) -> Option<TestLine> {
-    let texts = |field: &str, key: &str| -> Vec<String> {
-        value[field]
-            .as_array()
-            .map(|items| {
-                items
-                    .iter()
-                    .filter_map(|item| item[key].as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    Some(TestLine {
-        test: value["test"].as_str()?.to_owned(),
-        outcome: value["outcome"].as_str()?.to_owned(),
-        leaked_tasks: value["leaked_tasks"].as_u64()?,
-        leak_sites: texts("leaks", "site"),
-        leaked_blocking: value["leaked_blocking"].as_u64().unwrap_or(0),
-        panics: value["panics"]
-            .as_array()
-            .map_or(0, |panics| panics.len() as u64),
-        teardowns: value["teardowns"]
-            .as_array()
-            .map(|steps| {
-                steps
-                    .iter()
-                    .filter_map(|step| {
-                        Some((
-                            step["step"].as_str()?.to_owned(),
-                            step["ms"].as_f64()?,
-                            step["outcome"].as_str()?.to_owned(),
-                        ))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
-        resources: value["resources"]
-            .as_array()
-            .map(|left| {
-                left.iter()
-                    .filter_map(|resource| {
-                        Some((
-                            resource["kind"].as_str()?.to_owned(),
-                            resource["what"].as_str()?.to_owned(),
-                        ))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
-        // Lines written before leakcheck watched polls have none.
-        long_polls: value["long_polls"]
-            .as_array()
-            .map(|polls| {
-                polls
-                    .iter()
-                    .filter_map(|poll| {
-                        Some((
-                            poll["what"].as_str()?.to_owned(),
-                            poll["ms"].as_f64()?,
-                            poll["failed"].as_bool()?,
-                        ))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
-    })
-}
-
 /// The summary as text for a terminal or a CI log.
 pub(crate) fn text(summary: &Summary) -> String {
     let mut out = String::new();
     let leaked: u64 = summary.tests.iter().map(|test| test.leaked_tasks).sum();
-    let panics: u64 = summary.tests.iter().map(|test| test.panics).sum();
+    let panics: u64 = summary
+        .tests
+        .iter()
+        .map(|test| test.panics.len() as u64)
+        .sum();
     let _ = writeln!(
         out,
         "leakcheck report: {} tests from {} file(s): {} passed, {} passed with leaks reported, {} failed; {leaked} tasks leaked, {panics} detached panics",
         summary.tests.len(),
         summary.files.len(),
-        summary.count("passed"),
-        summary.count("warned"),
-        summary.count("failed"),
+        summary.count(Outcome::Passed),
+        summary.count(Outcome::Warned),
+        summary.count(Outcome::Failed),
     );
     let sites = summary.sites();
     if !sites.is_empty() {
@@ -327,8 +245,8 @@ pub(crate) fn html(summary: &Summary) -> String {
             bars,
             "<div class=\"row\"><div class=\"label\">{}</div><div class=\"track\"><div class=\"bar\" style=\"width:{percent:.1}%\"></div></div><div class=\"count\">{} in {}</div></div>",
             escape(&site.site),
-            counted(site.tasks, "task"),
-            counted(site.tests, "test")
+            counted(site.tasks, "task", "tasks"),
+            counted(site.tests, "test", "tests")
         );
     }
     let mut leakiest = String::new();
@@ -405,15 +323,6 @@ td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 </body></html>
 "#
     )
-}
-
-/// `1 task`, `3 tasks`.
-fn counted(count: u64, thing: &str) -> String {
-    if count == 1 {
-        format!("1 {thing}")
-    } else {
-        format!("{count} {thing}s")
-    }
 }
 
 fn escape(text: &str) -> String {
@@ -514,7 +423,12 @@ mod tests {
         let error = summary
             .add_file("broken.jsonl", "{\"test\":\"a\"}\n")
             .expect_err("no outcome");
-        assert_eq!(error, "broken.jsonl:1: not a leakcheck report line");
+        assert!(
+            error.starts_with(
+                "broken.jsonl:1: not a leakcheck report line (missing field `outcome`"
+            ),
+            "{error}"
+        );
         let error = summary.add_file("torn.jsonl", "{\"te").expect_err("torn");
         assert!(error.starts_with("torn.jsonl:1: not JSON: "), "{error}");
     }

@@ -18,6 +18,8 @@ use syn::visit::Visit;
 use rules::Rule;
 use walk::{CodeBase, Context};
 
+use crate::paths::shown_path;
+
 /// The comment that silences a finding on its line or the line below it.
 pub(crate) const ALLOW_COMMENT: &str = "leakcheck:allow";
 
@@ -196,18 +198,6 @@ fn allowed(source: &str, line: usize) -> bool {
     })
 }
 
-/// `path` as reports show it: relative to `root` where it is inside, with `/` between parts.
-pub(crate) fn shown_path(root: &Path, path: &Path) -> String {
-    let Ok(relative) = path.strip_prefix(root) else {
-        return path.display().to_string();
-    };
-    relative
-        .components()
-        .map(|part| part.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
 /// The functions of the scanned code, `async` or not: free functions by name, methods by
 /// the type they are implemented on.
 #[derive(Default)]
@@ -320,19 +310,6 @@ pub(crate) fn counts(scan: &Scan) -> (BTreeMap<Rule, usize>, BTreeMap<&str, usiz
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn paths_show_relative_to_the_root_where_they_are_inside_it() {
-        let root = Path::new("/work/feed");
-        assert_eq!(
-            shown_path(root, Path::new("/work/feed/src/lib.rs")),
-            "src/lib.rs"
-        );
-        assert_eq!(
-            shown_path(root, Path::new("/elsewhere/a.rs")),
-            "/elsewhere/a.rs"
-        );
-    }
 
     #[test]
     fn an_allow_comment_covers_its_line_and_the_next() {
