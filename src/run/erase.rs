@@ -18,12 +18,13 @@ type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
 /// A test as the run sees it: set its fixtures up, run its body once, tear the fixtures down.
 pub(crate) trait ErasedTest {
-    /// Sets up the fixtures; gives whether all of them were.
-    fn setup<'a>(&'a mut self, steps: &'a mut Steps<'_>) -> LocalBoxFuture<'a, bool>;
+    /// Sets up the fixtures; gives whether all of them were. `None` for a test without
+    /// fixtures, set up already.
+    fn setup<'a>(&'a mut self, steps: &'a mut Steps<'_>) -> Option<LocalBoxFuture<'a, bool>>;
     /// Runs the body on the fixtures; gives its failure, if it returned one.
     fn body(&mut self) -> LocalBoxFuture<'_, Option<String>>;
-    /// Tears down the fixtures that were set up.
-    fn teardown<'a>(&'a mut self, steps: &'a mut Steps<'_>) -> LocalBoxFuture<'a, ()>;
+    /// Tears down the fixtures that were set up. `None` for a test without fixtures.
+    fn teardown<'a>(&'a mut self, steps: &'a mut Steps<'_>) -> Option<LocalBoxFuture<'a, ()>>;
 }
 
 /// A body and its fixtures, with the types the user wrote.
@@ -49,11 +50,16 @@ where
     F: AsyncFnOnce(&mut S) -> R,
     R: TestOutcome,
 {
-    fn setup<'a>(&'a mut self, steps: &'a mut Steps<'_>) -> LocalBoxFuture<'a, bool> {
-        Box::pin(async move {
+    fn setup<'a>(&'a mut self, steps: &'a mut Steps<'_>) -> Option<LocalBoxFuture<'a, bool>> {
+        // Most tests have no fixtures: a boxed future for them would be pure cost.
+        if let Some(empty) = S::without_fixtures() {
+            self.fixtures = Some(empty);
+            return None;
+        }
+        Some(Box::pin(async move {
             self.fixtures = S::setup_all(steps).await;
             self.fixtures.is_some()
-        })
+        }))
     }
 
     fn body(&mut self) -> LocalBoxFuture<'_, Option<String>> {
@@ -67,11 +73,11 @@ where
         }
     }
 
-    fn teardown<'a>(&'a mut self, steps: &'a mut Steps<'_>) -> LocalBoxFuture<'a, ()> {
-        Box::pin(async move {
-            if let Some(fixtures) = self.fixtures.take() {
-                fixtures.teardown_all(steps).await;
-            }
-        })
+    fn teardown<'a>(&'a mut self, steps: &'a mut Steps<'_>) -> Option<LocalBoxFuture<'a, ()>> {
+        let fixtures = self.fixtures.take()?;
+        if S::without_fixtures().is_some() {
+            return None;
+        }
+        Some(Box::pin(fixtures.teardown_all(steps)))
     }
 }

@@ -91,6 +91,11 @@ pub(crate) mod sealed {
     use super::*;
 
     pub trait Chain: Sized {
+        /// The set, if it holds no fixture: nothing to set up or tear down, so the run need
+        /// not make a step of it.
+        fn without_fixtures() -> Option<Self> {
+            None
+        }
         /// Sets up every fixture in order, or tears down those already set up and gives none.
         fn setup_all(steps: &mut Steps<'_>) -> impl Future<Output = Option<Self>>;
         /// Tears down every fixture, last first.
@@ -98,6 +103,10 @@ pub(crate) mod sealed {
     }
 
     impl Chain for () {
+        fn without_fixtures() -> Option<Self> {
+            Some(())
+        }
+
         async fn setup_all(_: &mut Steps<'_>) -> Option<Self> {
             Some(())
         }

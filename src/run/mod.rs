@@ -100,6 +100,18 @@ fn run_resolved(
     } else {
         None
     };
+    if let Some(check) = &mut resource_check {
+        if let Err(error) = runtime::keep_what_tokio_keeps() {
+            return harness_failure(
+                test_name,
+                format!("could not build the tokio runtime: {error}"),
+            );
+        }
+        if let Err(why) = check.begin() {
+            say_once_resources_unchecked(&why);
+            resource_check = None;
+        }
+    }
     let runtime = match TestRuntime::build(options, &busy_threads, &run, resource_check.as_ref()) {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -109,11 +121,6 @@ fn run_resolved(
             );
         }
     };
-    if let Some(check) = &mut resource_check
-        && let Err(why) = check.begin()
-    {
-        say_once_resources_unchecked(&why);
-    }
     let registration = state::register(runtime.handle().id(), Arc::clone(&run));
     // Lets the names layer file this run's spawn spans until the run is over.
     let _watched = run.spawns.watch(runtime.handle().id());
@@ -220,7 +227,11 @@ async fn drive(settings: &Resolved, test: &mut dyn ErasedTest, run: &RunState) -
     let leftovers = Leftovers::new(run, &settings.allow_rules);
     let mut steps = Steps::new(run, settings.timeout, settings.teardown_timeout);
     let mut test_panic = None;
-    if test.setup(&mut steps).await {
+    let set_up = match test.setup(&mut steps) {
+        Some(setup) => setup.await,
+        None => true,
+    };
+    if set_up {
         match steps
             .bounded(Phase::Body, settings.timeout, test.body())
             .await
@@ -242,7 +253,9 @@ async fn drive(settings: &Resolved, test: &mut dyn ErasedTest, run: &RunState) -
             }
         }
         steps.run_hooks().await;
-        test.teardown(&mut steps).await;
+        if let Some(teardown) = test.teardown(&mut steps) {
+            teardown.await;
+        }
     }
     // Hooks registered by fixture teardowns, or by tasks during a failed setup.
     steps.run_hooks().await;

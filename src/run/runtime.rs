@@ -3,8 +3,8 @@
 
 use std::future::Future;
 use std::io;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use tokio::runtime::{Builder, Handle, LocalOptions, LocalRuntime, Runtime};
@@ -14,6 +14,20 @@ use crate::observe::resources::ResourceCheck;
 use crate::observe::spawns;
 use crate::run::state::RunState;
 use crate::settings::{Flavor, TestOptions};
+
+/// Whether the process has built its first runtime: tokio keeps a few things for the whole
+/// process from then on (the signal driver's socket pair), which are nobody's test's.
+static FIRST_RUNTIME: Once = Once::new();
+
+/// Builds and drops a runtime once per process, so that what tokio keeps from the first one on
+/// is there before a resource check's first look.
+pub(crate) fn keep_what_tokio_keeps() -> io::Result<()> {
+    let mut result = Ok(());
+    FIRST_RUNTIME.call_once(|| {
+        result = Builder::new_current_thread().enable_all().build().map(drop);
+    });
+    result
+}
 
 /// The runtime of one test: a [`Runtime`] or, for [`Flavor::Local`], a [`LocalRuntime`].
 pub(crate) enum TestRuntime {

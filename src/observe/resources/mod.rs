@@ -5,6 +5,11 @@
 //! new, and still there after `settle`, was left behind. Only Linux has `/proc`: elsewhere the
 //! check is off.
 //!
+//! Most tests leave nothing, so a look counts first: two `stat` calls tell how many
+//! descriptors and threads the process has, and only a count that moved (or a child process)
+//! costs a full look. In a suite run one test at a time, the last test's final look is the
+//! next one's first when the counts match.
+//!
 //! A look at the process cannot say which test opened a socket, so the check runs only where
 //! the test is alone in its process: under `cargo nextest run` (a process per test), or with
 //! `--test-threads=1`. In a parallel `cargo test` run it is skipped, and the process says so
@@ -26,6 +31,7 @@ use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 pub(crate) use proc::Snapshot;
+use proc::{Counts, Looker};
 
 use crate::findings::{LeftResource, ResourceKind, ResourceMode};
 use crate::util::backoff::Backoff;
@@ -34,6 +40,9 @@ use crate::util::sync::lock;
 /// What the process keeps on purpose, declared with `keep_resources`: it is kept for the whole
 /// process, past the test that declared it, and later tests must not count it either.
 static KEPT: LazyLock<Mutex<HashSet<Held>>> = LazyLock::new(Mutex::default);
+/// What the process held when its last resource check ended: the next test, run after it in
+/// the same process, starts from it if the counts say nothing moved in between.
+static LAST_HOLDINGS: Mutex<Option<Arc<Snapshot>>> = Mutex::new(None);
 /// Whether the process runs one test at a time: its arguments and environment do not change.
 static ALONE: LazyLock<bool> = LazyLock::new(|| {
     let nextest =
@@ -120,12 +129,14 @@ pub(crate) enum Unchecked {
     Unreadable(String),
 }
 
-/// A run's resource check, from the snapshot after its runtime is built to the verdict.
+/// A run's resource check, from the snapshot before its runtime is built to the verdict.
 pub(crate) struct ResourceCheck {
-    /// What the process held once the runtime was built: tokio keeps a few things for the
-    /// whole process from the first runtime on (the signal driver's socket pair), which must
-    /// not count as the first test's.
-    before: Option<Snapshot>,
+    /// What the process held before the runtime was built. tokio keeps a few things for the
+    /// whole process from the first runtime on (the signal driver's socket pair); the run
+    /// builds one runtime for the process before the first look, so that they are there.
+    before: Option<Arc<Snapshot>>,
+    /// The thread that runs the test (and takes the looks), where it is known.
+    looker: Option<Looker>,
     /// The ids of the run's runtime threads, which its shutdown may leave running a moment
     /// (or, busy with blocking work, for good: that is reported as a blocking task).
     runtime_threads: Arc<Mutex<Vec<u32>>>,
@@ -147,15 +158,22 @@ impl ResourceCheck {
         }
         Ok(Some(ResourceCheck {
             before: None,
+            looker: None,
             runtime_threads: Arc::default(),
         }))
     }
 
-    /// Takes the first snapshot, once the run's runtime is built.
+    /// Takes the first look, before the run's runtime is built: the last check's final look
+    /// where the counts have not moved since, a full one otherwise.
     pub(crate) fn begin(&mut self) -> Result<(), Unchecked> {
-        let runtime_threads = lock(&self.runtime_threads).clone();
-        let before = Snapshot::take_skipping_children_of(&runtime_threads)
-            .map_err(|error| Unchecked::Unreadable(error.to_string()))?;
+        let unreadable = |error: std::io::Error| Unchecked::Unreadable(error.to_string());
+        let counts = Counts::now().map_err(unreadable)?;
+        let last = lock(&LAST_HOLDINGS).clone();
+        let before = match last {
+            Some(last) if counts.comparable() && last.counts() == counts => last,
+            _ => Arc::new(Snapshot::take().map_err(unreadable)?),
+        };
+        self.looker = Looker::current();
         self.before = Some(before);
         Ok(())
     }
@@ -185,6 +203,13 @@ impl ResourceCheck {
         let deadline = Instant::now() + settle;
         let mut backoff = Backoff::new();
         loop {
+            let Ok(counts) = Counts::now() else {
+                return Vec::new();
+            };
+            if before.unchanged(counts, self.looker.as_ref()) {
+                remember(Snapshot::settled(before));
+                return Vec::new();
+            }
             let Ok(after) = Snapshot::take() else {
                 return Vec::new();
             };
@@ -219,6 +244,7 @@ impl ResourceCheck {
             drop(kept);
             let now = Instant::now();
             if left.is_empty() || now >= deadline {
+                remember(Arc::new(after));
                 let mut described = describe(&left);
                 described.retain(|resource| !allowed(resource));
                 return described;
@@ -226,6 +252,11 @@ impl ResourceCheck {
             std::thread::sleep(backoff.pause().min(deadline - now));
         }
     }
+}
+
+/// Keeps what the process holds as the next check's starting point.
+fn remember(holdings: Arc<Snapshot>) {
+    *lock(&LAST_HOLDINGS) = Some(holdings);
 }
 
 /// Held things in words, ordered by kind.

@@ -1,18 +1,74 @@
 //! What the process holds, read from `/proc` (Linux): descriptors, threads, child processes.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::{self, Read as _};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::AsRawFd as _;
+use std::os::unix::fs::MetadataExt as _;
 use std::path::Path;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use super::Held;
 use crate::findings::{LeftResource, ResourceKind};
 
 /// `/proc/<pid>/` of this process, worked out once: the process id does not change.
 static OWN_PROC: LazyLock<String> = LazyLock::new(|| format!("/proc/{}/", std::process::id()));
+/// The two directories the counts are read from, spelled once: a test's look at them must
+/// cost next to nothing.
+static OWN_DESCRIPTORS: LazyLock<String> = LazyLock::new(|| own("fd"));
+static OWN_THREADS: LazyLock<String> = LazyLock::new(|| own("task"));
+/// Where the children of the process's first thread are listed.
+static FIRST_THREAD_CHILDREN: LazyLock<String> =
+    LazyLock::new(|| of_thread(std::process::id(), "children"));
+
+/// The thread that runs a test and takes its looks: it is never a leak, and the test's child
+/// processes are its children (or the first thread's, once their parent has ended).
+#[derive(Debug)]
+pub(crate) struct Looker {
+    tid: u32,
+    children: String,
+}
+
+impl Looker {
+    /// The calling thread, if its id can be read.
+    pub(crate) fn current() -> Option<Looker> {
+        let tid = current_thread_id()?;
+        Some(Looker {
+            tid,
+            children: of_thread(tid, "children"),
+        })
+    }
+}
+
+/// How many descriptors and threads the process has, from two `stat` calls and no listing:
+/// the kernel gives the number of open descriptors as the size of `/proc/<pid>/fd` (from
+/// Linux 6.2) and counts the threads in the link count of `/proc/<pid>/task`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Counts {
+    /// `None` where the kernel does not count them (`/proc/<pid>/fd` of size 0).
+    descriptors: Option<u64>,
+    threads: u64,
+}
+
+impl Counts {
+    pub(crate) fn now() -> io::Result<Counts> {
+        let descriptors = fs::metadata(OWN_DESCRIPTORS.as_str())?.len();
+        // A directory's two links (its name and its `.`), plus one for each thread.
+        let threads = fs::metadata(OWN_THREADS.as_str())?
+            .nlink()
+            .saturating_sub(2);
+        Ok(Counts {
+            descriptors: (descriptors > 0).then_some(descriptors),
+            threads,
+        })
+    }
+
+    /// Whether looks can be compared by these counts: the kernel counts descriptors.
+    pub(crate) fn comparable(&self) -> bool {
+        self.descriptors.is_some()
+    }
+}
 
 /// A look at everything the process holds, keyed so two looks can be compared.
 ///
@@ -23,47 +79,109 @@ static OWN_PROC: LazyLock<String> = LazyLock::new(|| format!("/proc/{}/", std::p
 /// whose number the test then reused is not told apart from the one it replaced.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Snapshot {
-    /// The open descriptors, without the look's own listing.
-    descriptors: BTreeSet<u32>,
-    /// Each thread's id; names are read for new threads only.
-    threads: BTreeSet<u32>,
+    /// The open descriptors, without the look's own listing, in order.
+    descriptors: Vec<u32>,
+    /// Each thread's id but the one that took the look, in order; names are read for new
+    /// threads only. The thread that looks runs the test: it is never a leak, and the next
+    /// test, on a thread of its own, starts from this look.
+    threads: Vec<u32>,
+    /// Whether the thread that took the look is known (and left out of `threads`).
+    taker_left_out: bool,
+    /// Whether a later look found the same counts: what it saw was not on its way out (a
+    /// thread ending, as the last test's may be, a descriptor being closed), so counts alone
+    /// compare with it. A look not yet settled is compared thread by thread.
+    settled: bool,
     /// Each running child process's id with its command line.
     children: BTreeMap<u32, String>,
 }
 
 impl Snapshot {
-    /// Reads `/proc/self`: a listing of the descriptors and one of the threads, and a small
+    /// Reads `/proc/<pid>`: a listing of the descriptors and one of the threads, and a small
     /// file for each thread; some 30 to 60 microseconds for a test process.
     pub(crate) fn take() -> io::Result<Snapshot> {
-        Snapshot::take_skipping_children_of(&[])
-    }
-
-    /// [`Snapshot::take`], without looking for child processes of the threads `childless`,
-    /// which cannot have any yet (a runtime's threads, just started): a thread whose files
-    /// were read ends more slowly.
-    pub(crate) fn take_skipping_children_of(childless: &[u32]) -> io::Result<Snapshot> {
-        let mut threads = BTreeSet::new();
+        let mut threads: Vec<u32> = numbers(fs::read_dir(OWN_THREADS.as_str())?).collect();
+        threads.sort_unstable();
         let mut children = BTreeMap::new();
-        for tid in numbers(fs::read_dir(own("task"))?) {
-            threads.insert(tid);
-            if childless.contains(&tid) {
-                continue;
-            }
-            for child in read_small(&of_thread(tid, "children"))
-                .unwrap_or_default()
-                .split_whitespace()
-                .filter_map(|pid| pid.parse::<u32>().ok())
-            {
+        for tid in &threads {
+            for child in children_of(*tid) {
                 if let Some(command) = running_command(child) {
                     children.insert(child, command);
                 }
             }
         }
+        let taker = current_thread_id();
+        threads.retain(|tid| Some(*tid) != taker);
         Ok(Snapshot {
             descriptors: open_descriptors()?,
             threads,
+            taker_left_out: taker.is_some(),
+            settled: false,
             children,
         })
+    }
+
+    /// What counting this look gives: the same as [`Counts::now`] at the time it was taken.
+    pub(crate) fn counts(&self) -> Counts {
+        Counts {
+            descriptors: Some(self.descriptors.len() as u64),
+            threads: self.threads.len() as u64 + u64::from(self.taker_left_out),
+        }
+    }
+
+    /// Whether the process still holds what this look saw, as far as a cheap look tells: as
+    /// many descriptors, as many threads (and, for a look not [settled](Snapshot::settled),
+    /// the same ones, `looker`, the thread asking, left out), and no
+    /// running child of `looker` or of the process's first thread that this look did not
+    /// see. A child whose parent thread has ended belongs to the first thread, so those two
+    /// are where a test's children are; a thread of the test still running is a new thread.
+    ///
+    /// Descriptors are counted, not listed: a test that closes a descriptor it did not open
+    /// and leaves one of its own open keeps the count, and is not told apart. A `false` says
+    /// only that a full look is needed.
+    pub(crate) fn unchanged(&self, now: Counts, looker: Option<&Looker>) -> bool {
+        if !now.comparable() || now != self.counts() {
+            return false;
+        }
+        if !self.settled && !self.same_threads(looker.map(|looker| looker.tid)) {
+            return false;
+        }
+        looker
+            .map(|looker| looker.children.as_str())
+            .into_iter()
+            .chain([FIRST_THREAD_CHILDREN.as_str()])
+            .all(|listing| {
+                children_listed_in(listing).all(|child| {
+                    self.children.contains_key(&child) || running_command(child).is_none()
+                })
+            })
+    }
+
+    /// Whether the process has exactly the threads of this look, `looker` left out.
+    fn same_threads(&self, looker: Option<u32>) -> bool {
+        let Ok(listing) = fs::read_dir(OWN_THREADS.as_str()) else {
+            return false;
+        };
+        let mut threads = 0;
+        for tid in numbers(listing) {
+            if Some(tid) == looker {
+                continue;
+            }
+            if self.threads.binary_search(&tid).is_err() {
+                return false;
+            }
+            threads += 1;
+        }
+        threads == self.threads.len()
+    }
+
+    /// This look, marked as found again by a later one.
+    pub(crate) fn settled(look: &Arc<Snapshot>) -> Arc<Snapshot> {
+        if look.settled {
+            return Arc::clone(look);
+        }
+        let mut settled = Snapshot::clone(look);
+        settled.settled = true;
+        Arc::new(settled)
     }
 
     /// The threads in this snapshot.
@@ -82,17 +200,17 @@ impl Snapshot {
     /// Everything in `self` that `before` did not have.
     pub(crate) fn since(&self, before: &Snapshot) -> Vec<Held> {
         let mut new = Vec::new();
-        for fd in self.descriptors.difference(&before.descriptors) {
+        for fd in not_in(&self.descriptors, &before.descriptors) {
             // Closed since the listing: nothing was left.
-            if let Some(target) = target(*fd) {
-                new.push(Held::Descriptor { fd: *fd, target });
+            if let Some(target) = target(fd) {
+                new.push(Held::Descriptor { fd, target });
             }
         }
-        for tid in self.threads.difference(&before.threads) {
+        for tid in not_in(&self.threads, &before.threads) {
             // A thread that ended since the listing is gone: nothing was left.
-            if let Some(name) = read_small(&of_thread(*tid, "comm")) {
+            if let Some(name) = read_small(&of_thread(tid, "comm")) {
                 new.push(Held::Thread {
-                    tid: *tid,
+                    tid,
                     name: name.trim_end().to_owned(),
                 });
             }
@@ -109,6 +227,28 @@ impl Snapshot {
     }
 }
 
+/// The numbers of `now` that `before` does not have; both in order.
+fn not_in<'a>(now: &'a [u32], before: &'a [u32]) -> impl Iterator<Item = u32> + 'a {
+    now.iter()
+        .copied()
+        .filter(|number| before.binary_search(number).is_err())
+}
+
+/// The process ids of thread `tid`'s children, running or not.
+fn children_of(tid: u32) -> impl Iterator<Item = u32> {
+    children_listed_in(&of_thread(tid, "children"))
+}
+
+/// The process ids a thread's `children` file lists.
+fn children_listed_in(listing: &str) -> impl Iterator<Item = u32> + use<> {
+    read_small(listing)
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|pid| pid.parse::<u32>().ok())
+        .collect::<Vec<u32>>()
+        .into_iter()
+}
+
 /// `/proc/<this process>/<path>`: naming the process saves resolving `/proc/self` each time.
 fn own(path: &str) -> String {
     format!("{}{path}", OWN_PROC.as_str())
@@ -121,7 +261,31 @@ fn own(path: &str) -> String {
 /// when its threads' `children` were read that way (200 tests: 3.8 ms a test instead of 2.2,
 /// `NEXTEST_DOUBLE_SPAWN=0`, one at a time), and no longer than without when read this way.
 fn of_thread(tid: u32, name: &str) -> String {
-    format!("/proc/{tid}/task/{tid}/{name}")
+    // Spelled by hand: `format!` costs more than the rest of a quiet look.
+    let mut path = String::with_capacity(40 + name.len());
+    path.push_str("/proc/");
+    push_number(&mut path, tid);
+    path.push_str("/task/");
+    push_number(&mut path, tid);
+    path.push('/');
+    path.push_str(name);
+    path
+}
+
+fn push_number(text: &mut String, number: u32) {
+    let mut digits = [0u8; 10];
+    let mut start = digits.len();
+    let mut rest = number;
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    text.push_str(std::str::from_utf8(&digits[start..]).unwrap_or_default());
 }
 
 /// The numbers a /proc directory lists (descriptors, threads).
@@ -137,7 +301,7 @@ fn numbers(listing: impl Iterator<Item = io::Result<fs::DirEntry>>) -> impl Iter
 /// closed just before finds that number; one look at where it points, while the listing is
 /// open, makes sure (another thread may have taken the number in between, and then every
 /// descriptor is looked at).
-fn open_descriptors() -> io::Result<BTreeSet<u32>> {
+fn open_descriptors() -> io::Result<Vec<u32>> {
     let probe = fs::File::open("/dev/null").map(|file| file.as_raw_fd());
     // `ReadDir` holds its descriptor from here until it is dropped, at the end.
     let mut listing = fs::read_dir(own("fd"))?;
@@ -145,14 +309,13 @@ fn open_descriptors() -> io::Result<BTreeSet<u32>> {
         .ok()
         .and_then(|probe| u32::try_from(probe).ok())
         .filter(|probe| target(*probe).is_some_and(|target| is_a_listing(&target)));
-    let mut descriptors: BTreeSet<u32> = numbers(listing.by_ref()).collect();
+    let mut descriptors: Vec<u32> = numbers(listing.by_ref()).collect();
     match listing_number {
-        Some(number) => {
-            descriptors.remove(&number);
-        }
+        Some(number) => descriptors.retain(|fd| *fd != number),
         None => descriptors.retain(|fd| !target(*fd).is_some_and(|target| is_a_listing(&target))),
     }
     drop(listing);
+    descriptors.sort_unstable();
     Ok(descriptors)
 }
 
@@ -251,19 +414,20 @@ pub(crate) fn current_thread_id() -> Option<u32> {
     link.file_name()?.to_str()?.parse().ok()
 }
 
-/// A small file of /proc, read without asking its size first, which /proc does not know.
+/// A small file of /proc, read without asking its size first, which /proc does not know:
+/// most are empty or a line, so the first read goes to a small buffer on the stack.
 fn read_small(path: &str) -> Option<String> {
     let mut file = fs::File::open(path).ok()?;
-    let mut buffer = [0u8; 4096];
-    let mut filled = 0;
-    while filled < buffer.len() {
-        match file.read(&mut buffer[filled..]) {
-            Ok(0) => break,
-            Ok(read) => filled += read,
-            Err(_) => return None,
-        }
+    let mut first = [0u8; 128];
+    let read = file.read(&mut first).ok()?;
+    let mut text = first[..read].to_vec();
+    if read > 0 {
+        file.read_to_end(&mut text).ok()?;
     }
-    Some(String::from_utf8_lossy(&buffer[..filled]).into_owned())
+    Some(
+        String::from_utf8(text)
+            .unwrap_or_else(|bytes| String::from_utf8_lossy(bytes.as_bytes()).into_owned()),
+    )
 }
 
 /// The command line of a child that is still running; `None` for one that has exited and
