@@ -98,6 +98,27 @@ awk -v t="$(printf '%s\n' "${tokio_times[@]}" | median)" \
   printf "--test-threads=1, one process: #[tokio::test] %.1f ms; leakcheck, resource check off %.1f ms (ratio %.3f), on %.1f ms (ratio %.3f)\n",
     t / 1000, off / 1000, off / t, on / 1000, on / t
 }'
+
+# Instructions under callgrind, which the load of a shared machine does not move: each suite
+# once in one process with --test-threads=1, as serial suites run, where every check is on
+# (the resource check runs only where a test is alone), default settings, both flavors.
+if command -v valgrind >/dev/null; then
+  serial_instructions() {
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$(executable "$1")" --test-threads=1 -q 2>&1 \
+      | grep -o 'Collected : [0-9]*' | grep -o '[0-9]*'
+  }
+  for flavor in current_thread multi_thread; do
+    tokio_count=$(serial_instructions "tokio_$flavor")
+    leakcheck_count=$(serial_instructions "leakcheck_$flavor")
+    off_count=$(LEAKCHECK_RESOURCES=off serial_instructions "leakcheck_$flavor")
+    awk -v f="$flavor" -v t="$tokio_count" -v l="$leakcheck_count" -v off="$off_count" 'BEGIN {
+      printf "%s, --test-threads=1, instructions: #[tokio::test] %d, #[leak_checked_test] %d (ratio %.3f; %d a test), resource check off %d (ratio %.3f)\n",
+        f, t, l, l / t, (l - t) / 200, off, off / t
+    }'
+  done
+else
+  echo "valgrind is not installed: no instruction counts"
+fi
 cargo run --release -q -p leakcheck-bench --bin snapshot_cost
 cargo run --release -q -p leakcheck-bench --bin leak_latency
 cargo run --release -q -p leakcheck-bench --bin per_test_cost

@@ -1,23 +1,23 @@
-//! `cargo leakcheck test`: runs the suite with its report under `target/leakcheck/`; if tests
-//! failed with leaks or task panics in a build without `tokio_unstable`, which only counts
-//! them, builds again with `--cfg tokio_unstable` (in `target/leakcheck/unstable`, so the
-//! usual build stays as it is) and re-runs exactly those tests, to print where each leaked
-//! task was spawned.
+//! `cargo leakcheck test`: runs the whole suite (every test binary, past a failing one) with its
+//! report in `target/leakcheck/report.jsonl`; if tests failed with leaks or task panics in a
+//! build without `tokio_unstable`, which only counts them, builds again with
+//! `--cfg tokio_unstable` (in `target/leakcheck/unstable`, so the usual build stays as it is;
+//! only the targets that hold those tests) and re-runs exactly those tests, their report in
+//! `target/leakcheck/unstable.jsonl`, to print where each leaked task was spawned.
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
-use std::io::IsTerminal as _;
+use std::io::{BufRead as _, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Output};
-use std::time::Duration;
+use std::process::{Command, ExitCode, ExitStatus, Stdio};
+
+use clap::Args;
 
 use crate::paths::shown_path;
 use crate::report::summary::{Summary, text};
 use crate::report_line::{Outcome, ReportLine};
 use crate::words::counted;
-use crate::workspace::Workspace;
-use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
+use crate::workspace::{Package, Workspace};
 
 /// Runs the suite; re-runs the tests that leaked in a tokio_unstable build to show their
 /// spawn lines.
@@ -42,9 +42,10 @@ pub(crate) fn run(arguments: &TestArgs) -> Result<ExitCode, String> {
     let first_report = directory.join("report.jsonl");
     remove_stale(&first_report)?;
 
-    let status = suite_command(arguments, &first_report, None)
-        .status()
-        .map_err(|error| format!("cannot run cargo: {error}"))?;
+    let (status, ran) = run_counting(
+        suite_command(arguments, &first_report, None, &[]),
+        arguments.nextest,
+    )?;
     let first_exit = ExitCode::from(u8::try_from(status.code().unwrap_or(101)).unwrap_or(101));
 
     let reports = read_reports(&first_report)?;
@@ -68,42 +69,177 @@ pub(crate) fn run(arguments: &TestArgs) -> Result<ExitCode, String> {
     let unstable_already =
         std::env::var("RUSTFLAGS").is_ok_and(|flags| flags.contains("tokio_unstable"));
     if leaky.is_empty() || unstable_already {
-        print_summary(&reports, &[]);
+        print_summary(&ran, &reports, &[]);
         return Ok(first_exit);
     }
 
     let second_report = directory.join("unstable.jsonl");
     remove_stale(&second_report)?;
     let names: Vec<&str> = leaky.iter().map(|report| report.harness_name()).collect();
-    let mut rerun = suite_command(arguments, &second_report, Some(&directory.join("unstable")));
+    let targets = targets_holding(&workspace, &leaky);
+    let unstable_target = directory.join("unstable");
+    let mut rerun = suite_command(arguments, &second_report, Some(&unstable_target), &targets);
     add_name_filters(&mut rerun, arguments.nextest, &names);
-    let output = with_progress(
-        &format!(
-            "building with --cfg tokio_unstable in {} and re-running {} to find where the leaked tasks were spawned",
-            shown_path(
-                &std::env::current_dir().unwrap_or_default(),
-                &directory.join("unstable")
-            ),
-            counted(names.len(), "test", "tests"),
+    eprintln!(
+        "\ncargo leakcheck: building {} with --cfg tokio_unstable in {} and re-running {} to find where the leaked tasks were spawned",
+        if targets.is_empty() {
+            "the suite".to_owned()
+        } else {
+            targets.join(" ")
+        },
+        shown_path(
+            &std::env::current_dir().unwrap_or_default(),
+            &unstable_target
         ),
-        || rerun.output(),
-    )
-    .map_err(|error| format!("cannot run cargo: {error}"))?;
+        counted(names.len(), "test", "tests"),
+    );
+    // Cargo's own progress shows on stderr; the re-run's test output, which says again what
+    // the first run said, is kept for a failure.
+    let rerun_output = run_quietly(rerun)?;
     let rerun_reports = read_reports(&second_report)?;
     if rerun_reports.is_empty() {
         return Err(format!(
             "the tokio_unstable build did not run the tests again:\n{}",
-            String::from_utf8_lossy(&output_tail(&output))
+            tail(&rerun_output)
         ));
     }
     print!("\n{}", spawn_lines(&leaky, &rerun_reports));
-    print_summary(&reports, &rerun_reports);
+    print_summary(&ran, &reports, &rerun_reports);
     Ok(first_exit)
 }
 
+/// What libtest or nextest said it ran.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Ran {
+    tests: u64,
+    binaries: u64,
+}
+
+impl Ran {
+    /// Reads one line of the suite's output: under `cargo test`, libtest's `test result:` line
+    /// (one a binary, doctests too); under nextest, its `Starting N tests across M binaries`
+    /// (the output it shows of a failed test has libtest's lines too).
+    fn read(&mut self, line: &str, nextest: bool) {
+        if !nextest && let Some(result) = line.trim_start().strip_prefix("test result: ") {
+            let count = |what: &str| -> u64 {
+                result
+                    .split(';')
+                    .filter_map(|part| {
+                        let (number, word) = part.trim().rsplit_once(' ')?;
+                        let number = number.rsplit(' ').next()?;
+                        (word == what).then(|| number.parse::<u64>().ok())?
+                    })
+                    .sum()
+            };
+            self.tests += count("passed") + count("failed");
+            self.binaries += 1;
+        } else if nextest && let Some(rest) = line.trim_start().strip_prefix("Starting ") {
+            let words: Vec<&str> = rest.split_whitespace().collect();
+            if let [tests, "tests" | "test", "across", binaries, ..] = words.as_slice()
+                && let (Ok(tests), Ok(binaries)) = (tests.parse(), binaries.parse())
+            {
+                *self = Ran { tests, binaries };
+            }
+        }
+    }
+}
+
+/// Runs the suite with its output shown as it comes, and counts what it ran.
+fn run_counting(mut command: Command, nextest: bool) -> Result<(ExitStatus, Ran), String> {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|error| format!("cannot run cargo: {error}"))?;
+    let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+        return Err("cannot read cargo's output".to_owned());
+    };
+    let on_stderr = std::thread::spawn(move || relay(stderr, std::io::stderr(), nextest));
+    let mut ran = relay(stdout, std::io::stdout(), nextest);
+    let on_stderr = on_stderr.join().unwrap_or_default();
+    ran.tests += on_stderr.tests;
+    ran.binaries += on_stderr.binaries;
+    let status = child
+        .wait()
+        .map_err(|error| format!("cannot run cargo: {error}"))?;
+    Ok((status, ran))
+}
+
+/// Copies `from` to `to` line by line, counting what the lines say was run.
+fn relay(from: impl Read, mut to: impl Write, nextest: bool) -> Ran {
+    let mut ran = Ran::default();
+    let mut reader = BufReader::new(from);
+    let mut line = Vec::new();
+    while reader
+        .read_until(b'\n', &mut line)
+        .is_ok_and(|read| read > 0)
+    {
+        let _ = to.write_all(&line);
+        let _ = to.flush();
+        ran.read(&String::from_utf8_lossy(&line), nextest);
+        line.clear();
+    }
+    ran
+}
+
+/// Runs `command` with its stderr shown and its stdout kept.
+fn run_quietly(mut command: Command) -> Result<Vec<u8>, String> {
+    let output = command
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|error| format!("cannot run cargo: {error}"))?;
+    Ok(output.stdout)
+}
+
+/// The cargo flags that build only the targets holding `tests`, found by the crate name their
+/// paths start with; none (the whole suite) where one of them is not found in a single
+/// package.
+fn targets_holding(workspace: &Workspace, tests: &[&ReportLine]) -> Vec<String> {
+    let mut package: Option<&Package> = None;
+    let mut flags: Vec<String> = Vec::new();
+    for test in tests {
+        let crate_name = test.test.split("::").next().unwrap_or_default();
+        // A package's library and one of its test targets may share a name: both are taken.
+        let mut found = false;
+        for member in &workspace.members {
+            for target in &member.test_targets {
+                if target.crate_name != crate_name {
+                    continue;
+                }
+                if package.is_some_and(|package| package.name != member.name) {
+                    return Vec::new();
+                }
+                package = Some(member);
+                found = true;
+                let selection = target.selection.join(" ");
+                if !flags.contains(&selection) {
+                    flags.push(selection);
+                }
+            }
+        }
+        if !found {
+            return Vec::new();
+        }
+    }
+    match package {
+        Some(package) if workspace.members.len() > 1 => {
+            let mut all = vec![format!("-p {}", package.name)];
+            all.extend(flags);
+            all
+        }
+        _ => flags,
+    }
+}
+
 /// `cargo test` or `cargo nextest run` with the user's arguments, writing its report to
-/// `report`; built in `unstable_target` with `--cfg tokio_unstable` if given.
-fn suite_command(arguments: &TestArgs, report: &Path, unstable_target: Option<&Path>) -> Command {
+/// `report`; built in `unstable_target` with `--cfg tokio_unstable` if given, and only the
+/// `targets` if any are named.
+fn suite_command(
+    arguments: &TestArgs,
+    report: &Path,
+    unstable_target: Option<&Path>,
+    targets: &[String],
+) -> Command {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     if arguments.nextest {
@@ -111,9 +247,13 @@ fn suite_command(arguments: &TestArgs, report: &Path, unstable_target: Option<&P
     } else {
         command.arg("test");
     }
+    // Every binary runs, past the first that fails: a summary of part of a suite would read
+    // as the whole of it.
+    command.arg("--no-fail-fast");
     if let Some(manifest) = &arguments.manifest_path {
         command.arg("--manifest-path").arg(manifest);
     }
+    command.args(targets.iter().flat_map(|flags| flags.split(' ')));
     command.args(&arguments.cargo_arguments);
     command.env("LEAKCHECK_REPORT", report);
     if let Some(target) = unstable_target {
@@ -214,46 +354,25 @@ fn spawn_lines(leaky: &[&ReportLine], rerun: &[ReportLine]) -> String {
 
 /// The suite's summary: the first run, with each re-run test's line (which names its spawn
 /// sites) in place of its first.
-fn print_summary(first: &[ReportLine], rerun: &[ReportLine]) {
-    let tests = first
-        .iter()
-        .map(|report| {
-            let line = rerun
-                .iter()
-                .find(|again| again.test == report.test && again.problems() > 0)
-                .unwrap_or(report);
-            line.clone()
-        })
-        .collect();
-    let summary = Summary {
-        files: vec!["the suite's reports".to_owned()],
-        tests,
-    };
-    print!("\n{}", text(&summary));
-}
-
-/// Runs `work`, with a spinner saying `message` on a terminal and one line otherwise.
-fn with_progress<T>(message: &str, work: impl FnOnce() -> T) -> T {
-    if !std::io::stderr().is_terminal() {
-        eprintln!("cargo leakcheck: {message}");
-        return work();
+fn print_summary(ran: &Ran, first: &[ReportLine], rerun: &[ReportLine]) {
+    let mut summary = Summary::default();
+    for line in first.iter().chain(rerun) {
+        summary.add(line.clone());
     }
-    let spinner = ProgressBar::new_spinner();
-    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
-        spinner.set_style(style);
-    }
-    spinner.set_message(message.to_owned());
-    spinner.enable_steady_tick(Duration::from_millis(120));
-    let result = work();
-    spinner.finish_and_clear();
-    result
+    summary.files.push("the suite's reports".to_owned());
+    print!(
+        "\ncargo leakcheck: {} ran in {}, {} of them leak-checked\n{}",
+        counted(ran.tests, "test", "tests"),
+        counted(ran.binaries, "binary", "binaries"),
+        summary.tests.len(),
+        text(&summary)
+    );
 }
 
 /// The end of a command's output, for a failure message.
-fn output_tail(output: &Output) -> Vec<u8> {
-    let all = [output.stdout.as_slice(), output.stderr.as_slice()].concat();
-    let start = all.len().saturating_sub(4000);
-    all[start..].to_vec()
+fn tail(output: &[u8]) -> String {
+    let start = output.len().saturating_sub(4000);
+    String::from_utf8_lossy(&output[start..]).into_owned()
 }
 
 #[cfg(test)]
@@ -262,6 +381,39 @@ mod tests {
 
     fn report(line: &str) -> ReportLine {
         ReportLine::parse(line).expect("a report line")
+    }
+
+    #[test]
+    fn what_ran_is_read_from_libtest_or_from_nextest() {
+        let mut ran = Ran::default();
+        for line in [
+            "test result: FAILED. 2 passed; 1 failed; 3 ignored; 0 measured; 0 filtered out; finished in 0.25s",
+            "test result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s",
+            "    Starting 9 tests across 9 binaries",
+        ] {
+            ran.read(line, false);
+        }
+        assert_eq!(
+            ran,
+            Ran {
+                tests: 3,
+                binaries: 2
+            }
+        );
+        let mut ran = Ran::default();
+        for line in [
+            "    Starting 4 tests across 2 binaries (1 test skipped)",
+            "test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 3 filtered out",
+        ] {
+            ran.read(line, true);
+        }
+        assert_eq!(
+            ran,
+            Ran {
+                tests: 4,
+                binaries: 2
+            }
+        );
     }
 
     #[test]

@@ -17,6 +17,17 @@ pub(crate) struct Package {
     pub(crate) root: PathBuf,
     /// Where its targets' root files are, for targets outside the usual directories.
     pub(crate) target_roots: Vec<PathBuf>,
+    /// Its targets that build a test binary, each with the cargo flag that builds only it.
+    pub(crate) test_targets: Vec<TestTarget>,
+}
+
+/// A target that `cargo test` builds a test binary of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TestTarget {
+    /// Its crate name, as a test's path starts: `-` spelled `_`.
+    pub(crate) crate_name: String,
+    /// The flags that select it: `--lib`, `--test feed`, `--bin server`.
+    pub(crate) selection: Vec<String>,
 }
 
 /// The workspace: its root and its member packages.
@@ -59,11 +70,43 @@ impl Workspace {
                             .map(|parent| parent.to_path_buf().into_std_path_buf())
                     })
                     .collect();
+                let test_targets = package
+                    .targets
+                    .iter()
+                    .filter_map(|target| {
+                        let selection = if target.is_lib()
+                            || target.is_proc_macro()
+                            || target.is_rlib()
+                            || target.is_dylib()
+                            || target.is_cdylib()
+                        {
+                            vec!["--lib".to_owned()]
+                        } else {
+                            let flag = if target.is_test() {
+                                "--test"
+                            } else if target.is_bin() {
+                                "--bin"
+                            } else if target.is_example() {
+                                "--example"
+                            } else if target.is_bench() {
+                                "--bench"
+                            } else {
+                                return None;
+                            };
+                            vec![flag.to_owned(), target.name.clone()]
+                        };
+                        Some(TestTarget {
+                            crate_name: target.name.replace('-', "_"),
+                            selection,
+                        })
+                    })
+                    .collect();
                 Package {
                     name: package.name.to_string(),
                     manifest,
                     root,
                     target_roots,
+                    test_targets,
                 }
             })
             .collect();

@@ -54,7 +54,7 @@ fn migrate_converts_in_place_and_then_test_prints_the_spawn_line() {
     );
     assert!(
         dry.stdout
-            .contains("feed: would convert 2 #[tokio::test]s to #[leakcheck::test] in 1 file"),
+            .contains("feed: would convert 3 #[tokio::test]s to #[leakcheck::test] in 2 files"),
         "{}",
         dry.stdout
     );
@@ -66,7 +66,7 @@ fn migrate_converts_in_place_and_then_test_prints_the_spawn_line() {
         .run();
     migrated.assert_exit(0);
     for expected in [
-        "feed: converted 2 #[tokio::test]s to #[leakcheck::test] in 1 file\n",
+        "feed: converted 3 #[tokio::test]s to #[leakcheck::test] in 2 files\n",
         "feed: added leakcheck to [dev-dependencies] of Cargo.toml\n",
         "left as they are:\n  tests/feed.rs:14: `crate = ..` (column 15) names tokio's path",
         "Next: `LEAKCHECK=warn cargo test`",
@@ -125,35 +125,49 @@ fn migrate_converts_in_place_and_then_test_prints_the_spawn_line() {
         "the default build's report\n{}",
         run.stdout
     );
+    // The unit tests' binary fails first; the integration tests' binary runs all the same,
+    // and only the two targets holding leaky tests are built again.
     assert!(
-        run.stderr.contains("building with --cfg tokio_unstable in"),
+        run.stderr
+            .contains("building --lib --test feed with --cfg tokio_unstable in"),
         "{}",
         run.stderr
     );
-    assert!(
-        run.stdout.contains("Where the leaked tasks were spawned (tokio_unstable build):\n\nfeed::forgets_its_pump:\n  task leaked, spawned at src/lib.rs:7:5\n"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains(
-            "Leaks by spawn site\n  tasks  tests  site\n      1      1  src/lib.rs:7:5\n"
-        ),
-        "{}",
-        run.stdout
-    );
+    for expected in [
+        "Where the leaked tasks were spawned (tokio_unstable build):\n",
+        "\nfeed::tests::forgets_its_ticker:\n  task leaked, spawned at src/lib.rs:17:5\n",
+        "\nfeed::forgets_its_pump:\n  task leaked, spawned at src/lib.rs:7:5\n",
+        "cargo leakcheck: 4 tests ran in 3 binaries, 3 of them leak-checked\n",
+        "leakcheck report: 3 tests from 1 file: 1 passed, 0 passed with leaks reported, 2 failed; 2 tasks leaked, 0 detached panics\n",
+        "Leaks by spawn site\n  tasks  tests  site\n      1      1  src/lib.rs:17:5\n      1      1  src/lib.rs:7:5\n",
+    ] {
+        assert!(
+            run.stdout.contains(expected),
+            "{expected:?} in\n{}",
+            run.stdout
+        );
+    }
 
+    // Both runs' reports, as a user would pass them: the re-run refines the first run's lines
+    // for its tests, it does not add to them.
     let report = target.join("leakcheck/report.jsonl");
+    let rerun = target.join("leakcheck/unstable.jsonl");
     let html = target.join("leakcheck/summary.html");
     let summary = leakcheck(&[
         "report",
         report.to_str().expect("a UTF-8 path"),
+        rerun.to_str().expect("a UTF-8 path"),
         "--html",
         html.to_str().expect("a UTF-8 path"),
     ])
     .run();
     summary.assert_exit(0);
-    assert!(summary.stdout.contains("leakcheck report: 2 tests from 1 file(s): 1 passed, 0 passed with leaks reported, 1 failed; 1 tasks leaked"), "{}", summary.stdout);
+    assert!(summary.stdout.contains("leakcheck report: 3 tests from 2 files: 1 passed, 0 passed with leaks reported, 2 failed; 2 tasks leaked, 0 detached panics\n"), "{}", summary.stdout);
+    assert!(
+        summary.stdout.contains("      1      1  src/lib.rs:17:5\n"),
+        "{}",
+        summary.stdout
+    );
     assert!(read(&html).contains("<html"), "an HTML page");
 
     if Command::new("cargo-nextest")
@@ -166,13 +180,17 @@ fn migrate_converts_in_place_and_then_test_prints_the_spawn_line() {
             .env("CARGO_TARGET_DIR", &target)
             .run();
         nextest.assert_exit(100);
-        assert!(
-            nextest
-                .stdout
-                .contains("feed::forgets_its_pump:\n  task leaked, spawned at src/lib.rs:7:5\n"),
-            "{}",
-            nextest.stdout
-        );
+        for expected in [
+            "feed::forgets_its_pump:\n  task leaked, spawned at src/lib.rs:7:5\n",
+            "feed::tests::forgets_its_ticker:\n  task leaked, spawned at src/lib.rs:17:5\n",
+            "cargo leakcheck: 4 tests ran in 2 binaries, 3 of them leak-checked\n",
+        ] {
+            assert!(
+                nextest.stdout.contains(expected),
+                "{expected:?} in\n{}",
+                nextest.stdout
+            );
+        }
     }
 }
 

@@ -88,6 +88,7 @@ mod tests {
             manifest: PathBuf::from("/work/feed/Cargo.toml"),
             root: PathBuf::from("/work/feed"),
             target_roots: Vec::new(),
+            test_targets: Vec::new(),
         };
         let manifest = "[package]\nname = \"feed\" # the feed\n\n[dev-dependencies]\n# runtime for tests\ntokio = { version = \"1\", features = [\"full\"] }\n";
         let edited = add_dev_dependency(manifest, &Dependency::Version("0.1".to_owned()), &package)

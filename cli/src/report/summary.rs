@@ -14,8 +14,11 @@ const TOP: usize = 15;
 pub(crate) struct Summary {
     /// Files read, in order.
     pub(crate) files: Vec<String>,
-    /// One entry per test line.
+    /// One entry per test: a later line for a test already read (its re-run) refines it.
     pub(crate) tests: Vec<ReportLine>,
+    /// Lines that could not be read, each `file:line: why`: a process killed while it wrote
+    /// leaves its last line torn, and the rest of the file is still worth reading.
+    pub(crate) skipped: Vec<String>,
 }
 
 /// A spawn site and what leaked from it across the suite.
@@ -33,19 +36,31 @@ pub(crate) struct Site {
 pub(crate) const UNKNOWN_SITE: &str = "(site unknown: run `cargo leakcheck test`)";
 
 impl Summary {
-    /// Adds every line of one report file; a line that is not a test report is an error
-    /// naming the file and line.
-    pub(crate) fn add_file(&mut self, name: &str, contents: &str) -> Result<(), String> {
+    /// Adds every line of one report file; a line that is not a test report is skipped and
+    /// named in [`Summary::skipped`].
+    pub(crate) fn add_file(&mut self, name: &str, contents: &str) {
         for (index, line) in contents.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
             }
-            let test = ReportLine::parse(line)
-                .map_err(|error| format!("{name}:{}: {error}", index + 1))?;
-            self.tests.push(test);
+            match ReportLine::parse(line) {
+                Ok(test) => self.add(test),
+                Err(error) => self.skipped.push(format!("{name}:{}: {error}", index + 1)),
+            }
         }
         self.files.push(name.to_owned());
-        Ok(())
+    }
+
+    /// Adds one test's line. A test read already was run again (`cargo leakcheck test`
+    /// re-runs the leaky ones to find their spawn sites): the later line takes its place,
+    /// unless the problem did not happen again, when the first run's line, which saw it,
+    /// stays.
+    pub(crate) fn add(&mut self, test: ReportLine) {
+        match self.tests.iter_mut().find(|known| known.test == test.test) {
+            Some(known) if test.problems() > 0 || known.problems() == 0 => *known = test,
+            Some(_) => {}
+            None => self.tests.push(test),
+        }
     }
 
     /// Spawn sites by tasks leaked, most first, ties by site.
@@ -166,13 +181,18 @@ pub(crate) fn text(summary: &Summary) -> String {
         .sum();
     let _ = writeln!(
         out,
-        "leakcheck report: {} tests from {} file(s): {} passed, {} passed with leaks reported, {} failed; {leaked} tasks leaked, {panics} detached panics",
-        summary.tests.len(),
-        summary.files.len(),
+        "leakcheck report: {} from {}: {} passed, {} passed with leaks reported, {} failed; {} leaked, {}",
+        counted(summary.tests.len(), "test", "tests"),
+        counted(summary.files.len(), "file", "files"),
         summary.count(Outcome::Passed),
         summary.count(Outcome::Warned),
         summary.count(Outcome::Failed),
+        counted(leaked, "task", "tasks"),
+        counted(panics, "detached panic", "detached panics"),
     );
+    for skipped in &summary.skipped {
+        let _ = writeln!(out, "skipped {skipped}");
+    }
     let sites = summary.sites();
     if !sites.is_empty() {
         let _ = writeln!(out, "\nLeaks by spawn site\n  tasks  tests  site");
@@ -290,6 +310,30 @@ pub(crate) fn html(summary: &Summary) -> String {
         );
     }
     let headline = escape(text(summary).lines().next().unwrap_or_default());
+    let sections = [
+        section("Leaks by spawn site", None, &bars),
+        section(
+            "Tests that leaked most",
+            Some(&["test", "tasks", "blocking"]),
+            &leakiest,
+        ),
+        section(
+            "Slowest teardowns",
+            Some(&["test", "step", "ms", "outcome"]),
+            &teardowns,
+        ),
+        section(
+            "Resources left behind",
+            Some(&["test", "kind", "what"]),
+            &left,
+        ),
+        section(
+            "Longest blocking polls",
+            Some(&["test", "what", "ms", "verdict"]),
+            &polls,
+        ),
+    ]
+    .concat();
     format!(
         r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>leakcheck report</title>
@@ -303,26 +347,30 @@ h1 {{ font-size: 1.3rem; }} h2 {{ font-size: 1.05rem; margin-top: 2rem; }}
 .count {{ color: #5b6570; font-size: 12px; }}
 table {{ border-collapse: collapse; }} td, th {{ padding: .25rem .75rem; border-bottom: 1px solid #e3e7eb; text-align: left; }}
 td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
+.none {{ color: #5b6570; }}
 </style></head><body>
 <h1>leakcheck report</h1>
 <p>{headline}</p>
-<h2>Leaks by spawn site</h2>
-{bars}
-<h2>Tests that leaked most</h2>
-<table><tr><th>test</th><th>tasks</th><th>blocking</th></tr>
-{leakiest}</table>
-<h2>Slowest teardowns</h2>
-<table><tr><th>test</th><th>step</th><th>ms</th><th>outcome</th></tr>
-{teardowns}</table>
-<h2>Resources left behind</h2>
-<table><tr><th>test</th><th>kind</th><th>what</th></tr>
-{left}</table>
-<h2>Longest blocking polls</h2>
-<table><tr><th>test</th><th>what</th><th>ms</th><th>verdict</th></tr>
-{polls}</table>
-</body></html>
+{sections}</body></html>
 "#
     )
+}
+
+/// One section of the page: its rows under a table head (bars have none), or "none".
+fn section(title: &str, head: Option<&[&str]>, rows: &str) -> String {
+    if rows.is_empty() {
+        return format!("<h2>{title}</h2>\n<p class=\"none\">none</p>\n");
+    }
+    match head {
+        None => format!("<h2>{title}</h2>\n{rows}"),
+        Some(columns) => {
+            let head: String = columns
+                .iter()
+                .map(|column| format!("<th>{column}</th>"))
+                .collect();
+            format!("<h2>{title}</h2>\n<table><tr>{head}</tr>\n{rows}</table>\n")
+        }
+    }
 }
 
 fn escape(text: &str) -> String {
@@ -345,8 +393,8 @@ mod tests {
 
     fn summary() -> Summary {
         let mut summary = Summary::default();
-        summary.add_file("a.jsonl", FIRST_MACHINE).expect("valid");
-        summary.add_file("b.jsonl", SECOND_MACHINE).expect("valid");
+        summary.add_file("a.jsonl", FIRST_MACHINE);
+        summary.add_file("b.jsonl", SECOND_MACHINE);
         summary
     }
 
@@ -378,7 +426,7 @@ mod tests {
     #[test]
     fn the_text_names_counts_sites_tests_and_slow_teardowns() {
         let text = text(&summary());
-        assert!(text.starts_with("leakcheck report: 4 tests from 2 file(s): 1 passed, 1 passed with leaks reported, 2 failed; 6 tasks leaked, 1 detached panics"), "{text}");
+        assert!(text.starts_with("leakcheck report: 4 tests from 2 files: 1 passed, 1 passed with leaks reported, 2 failed; 6 tasks leaked, 1 detached panic\n"), "{text}");
         assert!(text.contains("      3      2  src/feed.rs:77:13"), "{text}");
         assert!(
             text.contains("      3         0  feed::publishes"),
@@ -418,18 +466,72 @@ mod tests {
     }
 
     #[test]
-    fn a_line_that_is_not_a_report_names_its_file_and_line() {
+    fn a_line_that_cannot_be_read_is_skipped_and_named_and_the_rest_summarised() {
         let mut summary = Summary::default();
-        let error = summary
-            .add_file("broken.jsonl", "{\"test\":\"a\"}\n")
-            .expect_err("no outcome");
+        let torn = format!("{}{{\"test\":\"feed::qu", FIRST_MACHINE);
+        summary.add_file("torn.jsonl", &torn);
+        summary.add_file("broken.jsonl", "{\"test\":\"a\"}\n");
+        assert_eq!(summary.tests.len(), 2);
+        assert_eq!(summary.skipped.len(), 2, "{:?}", summary.skipped);
         assert!(
-            error.starts_with(
+            summary.skipped[0].starts_with("torn.jsonl:3: not JSON: "),
+            "{:?}",
+            summary.skipped
+        );
+        assert!(
+            summary.skipped[1].starts_with(
                 "broken.jsonl:1: not a leakcheck report line (missing field `outcome`"
             ),
-            "{error}"
+            "{:?}",
+            summary.skipped
         );
-        let error = summary.add_file("torn.jsonl", "{\"te").expect_err("torn");
-        assert!(error.starts_with("torn.jsonl:1: not JSON: "), "{error}");
+        let text = text(&summary);
+        assert!(
+            text.starts_with("leakcheck report: 2 tests from 2 files: 1 passed, 0 passed with leaks reported, 1 failed; 3 tasks leaked, 0 detached panics\nskipped torn.jsonl:3: not JSON: "),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_re_run_refines_the_first_line_of_its_test_and_is_not_counted_again() {
+        let first = r#"{"test":"feed::a","outcome":"failed","leaked_tasks":1}
+{"test":"feed::b","outcome":"failed","leaked_tasks":1}
+{"test":"feed::c","outcome":"passed","leaked_tasks":0}
+"#;
+        let rerun = r#"{"test":"feed::a","outcome":"failed","leaked_tasks":1,"leaks":[{"site":"src/feed.rs:7:5","name":null,"id":"3","awaiting":null}]}
+{"test":"feed::b","outcome":"passed","leaked_tasks":0}
+"#;
+        let mut summary = Summary::default();
+        summary.add_file("report.jsonl", first);
+        summary.add_file("unstable.jsonl", rerun);
+        assert_eq!(summary.tests.len(), 3);
+        assert_eq!(summary.tests[0].leaks.len(), 1, "the re-run names the site");
+        assert_eq!(
+            summary.tests[1].outcome,
+            Outcome::Failed,
+            "a leak that did not happen again still happened"
+        );
+        assert!(
+            text(&summary).starts_with("leakcheck report: 3 tests from 2 files: 1 passed, 0 passed with leaks reported, 2 failed; 2 tasks leaked"),
+            "{}",
+            text(&summary)
+        );
+    }
+
+    #[test]
+    fn an_empty_section_of_the_page_says_none() {
+        let mut summary = Summary::default();
+        summary.add_file(
+            "quiet.jsonl",
+            r#"{"test":"feed::c","outcome":"passed","leaked_tasks":0}"#,
+        );
+        let page = html(&summary);
+        assert_eq!(
+            page.matches("<p class=\"none\">none</p>").count(),
+            5,
+            "{page}"
+        );
+        assert!(!page.contains("<table>"), "{page}");
+        assert!(page.contains("1 test from 1 file"), "{page}");
     }
 }
