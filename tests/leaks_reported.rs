@@ -336,6 +336,15 @@ fn misconfiguration_is_reported_not_panicked() {
         .worker_threads(2)
         .run(|| async {});
     assert_fails_saying(&report, &["worker_threads needs Flavor::MultiThread"]);
+    let report = leakcheck::Check::new("unmatchable_rule")
+        .allow_leaks(["bb8", "child:"])
+        .run(|| async {});
+    assert_fails_saying(
+        &report,
+        &[
+            "leakcheck could not run the test: allow_leaks: `child:` names no child: write `child:` and what to let go, like `child:sleep`",
+        ],
+    );
 }
 
 async fn explode() {

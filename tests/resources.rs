@@ -246,7 +246,11 @@ fn leaky_tests_fail_when_alone() {
             "leaves_a_pool_undeclared",
         ],
     );
-    assert!(!run.output.contains("not checked"), "{}", run.output);
+    assert!(
+        !run.output.contains("resources left open are"),
+        "{}",
+        run.output
+    );
 }
 
 #[test]
@@ -281,7 +285,11 @@ fn clean_tests_pass_when_alone() {
     let run = run_self(&arguments, &[]);
     assert!(run.success, "{}", run.output);
     assert_ran(&run.output, &CLEAN);
-    assert!(!run.output.contains("not checked"), "{}", run.output);
+    assert!(
+        !run.output.contains("resources left open are"),
+        "{}",
+        run.output
+    );
 }
 
 #[test]
@@ -290,7 +298,8 @@ fn in_a_parallel_run_nothing_is_checked_or_blamed() {
     arguments.extend(CLEAN);
     let run = run_self(&arguments, &[]);
     assert_ran(&run.output, &CLEAN);
-    let notice = "leakcheck: sockets, files, child processes and threads left behind are not checked in this process: tests run in parallel in one process";
+    let notice =
+        "leakcheck: resources left open are checked only with --test-threads=1 or nextest\n";
     assert_eq!(run.output.matches(notice).count(), 1, "{}", run.output);
     // Unchecked, the leaky tests do not fail as they expect to.
     assert!(

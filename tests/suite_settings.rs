@@ -128,6 +128,50 @@ fn a_bad_value_fails_the_test_naming_the_variable() {
 }
 
 #[test]
+fn a_value_that_cannot_mean_anything_fails_the_test_naming_the_variable() {
+    let run = child(
+        "child_is_clean",
+        &[
+            ("LEAKCHECK_TIMEOUT", "0s"),
+            ("LEAKCHECK_MAX_POLL", "0ms"),
+            ("LEAKCHECK_ALLOW_LEAKS", "bb8, thread:, bogus:thing"),
+        ],
+    );
+    assert!(!run.success, "{}", run.output);
+    assert_said(
+        &run,
+        &[
+            "LEAKCHECK_TIMEOUT=\"0s\" cannot mean anything: no test ends in no time; write a duration above zero, like 30s",
+            "LEAKCHECK_MAX_POLL=\"0ms\" cannot mean anything: every poll takes longer than no time (unset it for no limit)",
+            "LEAKCHECK_ALLOW_LEAKS: `thread:` names no thread: write `thread:` and what to let go, like `thread:tailer`",
+            "LEAKCHECK_ALLOW_LEAKS: `bogus:thing` is not a rule that can match: write a crate (`bb8`), a source path",
+        ],
+    );
+}
+
+#[test]
+fn a_report_file_that_cannot_be_written_is_said_as_what_it_is() {
+    // A directory where the file should be: it cannot be opened to append.
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("report-is-a-directory-{}", std::process::id()));
+    std::fs::create_dir_all(&path).expect("a directory");
+    let report = path.to_str().expect("a UTF-8 path");
+    let run = child("child_is_clean", &[("LEAKCHECK_REPORT", report)]);
+    assert!(!run.success, "{}", run.output);
+    assert_said(
+        &run,
+        &[&format!(
+            "the test's report line could not be written to LEAKCHECK_REPORT={report}: "
+        )],
+    );
+    assert!(
+        !run.output.contains("could not run the test"),
+        "{}",
+        run.output
+    );
+}
+
+#[test]
 fn empty_values_count_as_unset() {
     let run = child(
         "child_is_clean",

@@ -101,12 +101,14 @@ impl Check {
         I: IntoIterator,
         I::Item: AsRef<str>,
     {
-        self.options.allow_rules = Some(
-            rules
-                .into_iter()
-                .map(|rule| AllowRule::parse(rule.as_ref()))
-                .collect(),
-        );
+        let mut allowed = Vec::new();
+        for rule in rules {
+            match AllowRule::parse(rule.as_ref()) {
+                Ok(rule) => allowed.push(rule),
+                Err(why) => self.options.unmatchable_rules.push(why),
+            }
+        }
+        self.options.allow_rules = Some(allowed);
         self
     }
 

@@ -103,6 +103,13 @@ pub enum Finding {
         /// What went wrong.
         message: String,
     },
+    /// The test ran, but its line could not be added to the `LEAKCHECK_REPORT` file.
+    ReportNotWritten {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why it could not be written.
+        error: String,
+    },
 }
 
 /// How a setup or teardown step went wrong.
@@ -177,7 +184,8 @@ impl Finding {
             | Finding::TestPanicked { .. }
             | Finding::TestTimedOut { .. }
             | Finding::Teardown { .. }
-            | Finding::Harness { .. } => 0,
+            | Finding::Harness { .. }
+            | Finding::ReportNotWritten { .. } => 0,
             Finding::TasksLeaked { .. } => 1,
             Finding::BlockingPoll { .. } => 2,
             Finding::BlockingTasksLeaked { .. } => 3,

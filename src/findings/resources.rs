@@ -19,13 +19,24 @@ pub enum ResourceKind {
 }
 
 impl ResourceKind {
-    const ALL: [ResourceKind; 5] = [
+    pub(crate) const ALL: [ResourceKind; 5] = [
         ResourceKind::Socket,
         ResourceKind::File,
         ResourceKind::ChildProcess,
         ResourceKind::Thread,
         ResourceKind::Descriptor,
     ];
+
+    /// What a rule of this kind names, for the words that say how to write one.
+    pub(crate) fn rule_example(self) -> &'static str {
+        match self {
+            ResourceKind::Socket => "127.0.0.1:8080",
+            ResourceKind::File => "logs/",
+            ResourceKind::ChildProcess => "sleep",
+            ResourceKind::Thread => "tailer",
+            ResourceKind::Descriptor => "pipe",
+        }
+    }
 
     /// The prefix of an `allow_leaks` rule for this kind: `thread:tailer`.
     pub(crate) fn rule_prefix(self) -> &'static str {
@@ -66,8 +77,8 @@ impl Display for LeftResource {
 /// `file:logs/`, `child:sleep`, `descriptor:eventpoll`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ResourceRule {
-    kind: ResourceKind,
-    text: String,
+    pub(crate) kind: ResourceKind,
+    pub(crate) text: String,
 }
 
 impl ResourceRule {

@@ -94,6 +94,27 @@ impl Environment {
         let timeout = duration(TIMEOUT_VARIABLE);
         let teardown_timeout = duration(TEARDOWN_TIMEOUT_VARIABLE);
         let max_poll = duration(MAX_POLL_VARIABLE);
+        // A limit of no time cannot mean anything: every test, teardown and poll takes some.
+        for (name, limit, what) in [
+            (TIMEOUT_VARIABLE, timeout, "no test ends in no time"),
+            (
+                TEARDOWN_TIMEOUT_VARIABLE,
+                teardown_timeout,
+                "no teardown ends in no time",
+            ),
+            (
+                MAX_POLL_VARIABLE,
+                max_poll,
+                "every poll takes longer than no time (unset it for no limit)",
+            ),
+        ] {
+            if limit == Some(Duration::ZERO) {
+                problems.push(format!(
+                    "{name}={:?} cannot mean anything: {what}; write a duration above zero, like 30s",
+                    set(name).unwrap_or_default()
+                ));
+            }
+        }
         let mode: Option<Mode> = parsed(set(MODE_VARIABLE), MODE_VARIABLE, &mut problems);
         let resources: Option<ResourceMode> =
             parsed(set(RESOURCES_VARIABLE), RESOURCES_VARIABLE, &mut problems);
@@ -133,7 +154,11 @@ impl Environment {
                 rules
                     .split(',')
                     .filter(|rule| !rule.trim().is_empty())
-                    .map(AllowRule::parse)
+                    .filter_map(|rule| {
+                        AllowRule::parse(rule)
+                            .map_err(|why| problems.push(format!("{ALLOW_LEAKS_VARIABLE}: {why}")))
+                            .ok()
+                    })
                     .collect()
             }),
         };

@@ -52,6 +52,8 @@ pub(crate) struct TestOptions {
     pub(crate) teardown_timeout: Option<Duration>,
     pub(crate) settle: Option<Duration>,
     pub(crate) allow_rules: Option<Vec<AllowRule>>,
+    /// `allow_leaks` entries that cannot match anything, each with what to write instead.
+    pub(crate) unmatchable_rules: Vec<String>,
     pub(crate) mode: Option<Mode>,
     pub(crate) max_poll: Option<Duration>,
     pub(crate) resources: Option<ResourceMode>,
@@ -100,6 +102,12 @@ impl TestOptions {
     /// The first combination of runtime options that cannot work, in the builder's words; the
     /// attribute rejects the same combinations at compile time.
     pub(crate) fn misconfiguration(&self) -> Option<String> {
+        if !self.unmatchable_rules.is_empty() {
+            return Some(format!(
+                "allow_leaks: {}",
+                self.unmatchable_rules.join("; ")
+            ));
+        }
         let runtime = Runtime {
             multi_thread: self.flavor == Flavor::MultiThread,
             worker_threads: self.worker_threads,

@@ -11,17 +11,14 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::findings::{BlockedPoll, Finding, Problem, Report, TeardownStep, Verdict};
-use crate::settings::REPORT_VARIABLE;
 
 /// Appends `report` as a line to `path`; a failure to write fails the test, naming the file.
 pub(crate) fn append(path: &Path, report: Report) -> Report {
     match write_line(path, &line(&report)) {
         Ok(()) => report,
-        Err(error) => report.with_finding(Finding::Harness {
-            message: format!(
-                "{REPORT_VARIABLE}={} could not be written: {error}",
-                path.display()
-            ),
+        Err(error) => report.with_finding(Finding::ReportNotWritten {
+            path: path.to_path_buf(),
+            error: error.to_string(),
         }),
     }
 }

@@ -7,6 +7,7 @@ use crate::findings::{
     BlockedPoll, Finding, LeakedTask, Phase, Problem, Report, ResourceKind, TeardownStep, Verdict,
 };
 use crate::observe::KNOWS_SPAWN_SITES;
+use crate::settings::REPORT_VARIABLE;
 use crate::util::sites;
 use crate::util::words::{Spelled, plural};
 
@@ -145,6 +146,11 @@ impl Display for Finding {
             Finding::Harness { message } => {
                 write!(f, "leakcheck could not run the test: {message}")
             }
+            Finding::ReportNotWritten { path, error } => write!(
+                f,
+                "the test's report line could not be written to {REPORT_VARIABLE}={}: {error}",
+                path.display()
+            ),
         }
     }
 }

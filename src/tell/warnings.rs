@@ -58,15 +58,13 @@ fn where_spawned(tasks: &[LeakedTask]) -> String {
 
 /// Said once per process where the resource check cannot run.
 pub(crate) fn resources_not_checked(why: &Unchecked) -> String {
-    let why = match why {
+    match why {
         Unchecked::Parallel => {
-            "tests run in parallel in one process, so what is left open cannot be told apart; \
-             run them with `cargo nextest run` or `cargo test -- --test-threads=1` to check it"
+            "leakcheck: resources left open are checked only with --test-threads=1 or nextest\n"
                 .to_owned()
         }
-        Unchecked::Unreadable(error) => format!("/proc/self cannot be read: {error}"),
-    };
-    format!(
-        "leakcheck: sockets, files, child processes and threads left behind are not checked in this process: {why}\n"
-    )
+        Unchecked::Unreadable(error) => {
+            format!("leakcheck: resources left open are not checked: /proc/self: {error}\n")
+        }
+    }
 }
