@@ -103,8 +103,8 @@ fn the_panic_hint_names_both_ways_out() {
     assert_fails_saying(
         &report,
         &[
-            "hint: a task's panic is lost unless its JoinHandle is awaited: await it and handle the JoinError",
-            "declare it with leakcheck::expect_task_panic(",
+            "hint: leakcheck fails a test on every panic of its tasks, awaited and handled or not: if the test expects this one, declare it with leakcheck::expect_task_panic(\"<words of the panic>\")",
+            "if not, a panic whose JoinHandle nobody awaits is lost, so await it and handle the JoinError",
         ],
     );
 }

@@ -237,9 +237,36 @@ fn a_path_rule_allows_the_leaks_spawned_under_it() {
         .allow_leaks([THIS_FILE])
         .run(|| async {
             tokio::spawn(pending::<()>());
+            tokio::spawn(pending::<()>());
         });
     assert_passes(&report);
     assert!(report.warnings().is_empty(), "{report}");
+    // What the rule let go is said, so that its effect can be reviewed.
+    assert!(
+        report
+            .to_string()
+            .contains("\n  allowed: 2 tasks by rule `tests/spawn_sites.rs`"),
+        "{report}"
+    );
+}
+
+#[cfg(tokio_unstable)]
+#[test]
+fn a_spawn_site_rule_allows_the_leaks_of_that_line_only() {
+    let site = format!("{THIS_FILE}:{}:13", line!() + 4);
+    let report = leaky_check("allowed_by_site", Flavor::CurrentThread)
+        .allow_leaks([site.as_str()])
+        .run(|| async {
+            tokio::spawn(pending::<()>());
+            tokio::spawn(pending::<()>());
+        });
+    assert_fails_saying(
+        &report,
+        &[
+            "1 task leaked",
+            &format!("allowed: 1 task by rule `{site}`"),
+        ],
+    );
 }
 
 #[cfg(tokio_unstable)]

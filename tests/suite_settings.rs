@@ -47,6 +47,25 @@ async fn child_panics() {
     panic!("the order book is empty");
 }
 
+#[leak_checked_test]
+#[should_panic(expected = "the order book is empty")]
+#[ignore = "run as a child by suite_settings.rs"]
+async fn child_panics_as_expected() {
+    panic!("the order book is empty");
+}
+
+#[leak_checked_test]
+#[should_panic(expected = "a full order book")]
+#[ignore = "run as a child by suite_settings.rs"]
+async fn child_panics_otherwise_than_expected() {
+    panic!("the order book is empty");
+}
+
+#[leak_checked_test]
+#[should_panic]
+#[ignore = "run as a child by suite_settings.rs"]
+async fn child_does_not_panic_as_expected() {}
+
 fn child(test: &str, environment: &[(&str, &str)]) -> ChildRun {
     run_self(&["--ignored", "--exact", test, "--nocapture"], environment)
 }
@@ -217,6 +236,33 @@ fn the_report_file_gets_one_line_per_test() {
     assert_eq!(clean["leaked_tasks"], 0);
     assert_eq!(clean["settle_ms"], 0.0);
     assert!(clean["duration_ms"].as_f64().is_some(), "{clean}");
+}
+
+#[test]
+fn a_should_panic_test_is_in_the_report_file_as_its_runner_judges_it() {
+    let path = report_file("should-panic");
+    let report = path.to_str().expect("a UTF-8 path");
+    let environment = [("LEAKCHECK_REPORT", report)];
+    for (test, passes) in [
+        ("child_panics_as_expected", true),
+        ("child_panics_otherwise_than_expected", false),
+        ("child_does_not_panic_as_expected", false),
+    ] {
+        let run = child(test, &environment);
+        assert_eq!(run.success, passes, "{test}: {}", run.output);
+    }
+    let outcomes: Vec<String> = lines(&path)
+        .iter()
+        .map(|line| format!("{} {}", line["test"], line["outcome"]))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            "\"suite_settings::child_panics_as_expected\" \"passed\"",
+            "\"suite_settings::child_panics_otherwise_than_expected\" \"failed\"",
+            "\"suite_settings::child_does_not_panic_as_expected\" \"failed\"",
+        ]
+    );
 }
 
 #[test]

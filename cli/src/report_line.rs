@@ -29,6 +29,16 @@ pub(crate) struct ReportLine {
     pub(crate) long_polls: Vec<LongPoll>,
     #[serde(default)]
     pub(crate) resources: Vec<ResourceLeft>,
+    /// What each `allow_leaks` rule let go.
+    #[serde(default)]
+    pub(crate) allowed: Vec<Allowed>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub(crate) struct Allowed {
+    pub(crate) rule: String,
+    pub(crate) tasks: u64,
+    pub(crate) resources: u64,
 }
 
 /// How a test ended, as leakcheck judged it.
@@ -48,6 +58,12 @@ pub(crate) struct LeakedTask {
     pub(crate) name: Option<String>,
     /// Where the task waits, when the build could tell.
     pub(crate) awaiting: Option<String>,
+    /// The id of the task that spawned it, when a task did.
+    #[serde(default)]
+    pub(crate) spawned_by: Option<String>,
+    /// Where that task was spawned, when the run knew it.
+    #[serde(default)]
+    pub(crate) spawned_by_at: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

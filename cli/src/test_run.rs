@@ -332,6 +332,15 @@ fn spawn_lines(leaky: &[&ReportLine], rerun: &[ReportLine]) -> String {
             if let Some(name) = &task.name {
                 let _ = write!(line, ", named {name:?}");
             }
+            match (&task.spawned_by, &task.spawned_by_at) {
+                (Some(parent), Some(at)) => {
+                    let _ = write!(line, ", by task {parent} (spawned at {at})");
+                }
+                (Some(parent), None) => {
+                    let _ = write!(line, ", by task {parent}");
+                }
+                _ => {}
+            }
             if let Some(awaiting) = &task.awaiting {
                 let _ = write!(line, ", waiting in {awaiting}");
             }
@@ -424,14 +433,14 @@ mod tests {
         ];
         let rerun = [
             report(
-                r#"{"test":"feed::a","outcome":"failed","leaked_tasks":1,"leaks":[{"site":"src/feed.rs:7:5","name":"pump","id":"3","awaiting":null}]}"#,
+                r#"{"test":"feed::a","outcome":"failed","leaked_tasks":1,"leaks":[{"site":"src/feed.rs:7:5","name":"pump","id":"3","awaiting":null,"spawned_by":"2","spawned_by_at":"src/feed.rs:3:9"}]}"#,
             ),
             report(r#"{"test":"feed::b","outcome":"passed","leaked_tasks":0,"leaks":[]}"#),
         ];
         let leaky: Vec<&ReportLine> = first.iter().collect();
         let text = spawn_lines(&leaky, &rerun);
         assert!(
-            text.contains("feed::a:\n  task leaked, spawned at src/feed.rs:7:5, named \"pump\"\n"),
+            text.contains("feed::a:\n  task leaked, spawned at src/feed.rs:7:5, named \"pump\", by task 2 (spawned at src/feed.rs:3:9)\n"),
             "{text}"
         );
         assert!(

@@ -93,7 +93,10 @@ fn render(options: &Options, test: &TestFn) -> TokenStream {
             quote!(&*#binding)
         }
     });
-    let configuration = builder_calls(options, &krate);
+    let mut configuration = builder_calls(options, &krate);
+    if let Some(expected) = attrs.iter().find_map(should_panic_expects) {
+        quote!(.should_panic(#expected)).to_tokens(&mut configuration);
+    }
     let block = &item.block;
     let body_span = block.span();
     let check = quote_spanned! {body_span=>
@@ -132,6 +135,36 @@ fn render(options: &Options, test: &TestFn) -> TokenStream {
             #check
         }
     }
+}
+
+/// What a `#[should_panic]` attribute expects of the panic message: `""` for any panic.
+/// Whatever it holds, the compiler checks the attribute itself.
+fn should_panic_expects(attr: &Attribute) -> Option<syn::LitStr> {
+    if !attr.path().is_ident("should_panic") {
+        return None;
+    }
+    let any = || syn::LitStr::new("", attr.path().span());
+    Some(match &attr.meta {
+        syn::Meta::Path(_) => any(),
+        syn::Meta::NameValue(pair) => match &pair.value {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(expected),
+                ..
+            }) => expected.clone(),
+            _ => any(),
+        },
+        syn::Meta::List(list) => list
+            .parse_args::<syn::MetaNameValue>()
+            .ok()
+            .and_then(|pair| match pair.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(expected),
+                    ..
+                }) if pair.path.is_ident("expected") => Some(expected),
+                _ => None,
+            })
+            .unwrap_or_else(any),
+    })
 }
 
 /// Lint levels belong to the body, where the user's code is; the test function around it

@@ -112,6 +112,15 @@ impl Check {
         self
     }
 
+    /// The test is `#[should_panic]` (the attribute passes it on, with its `expected`; `""`
+    /// expects any panic). Nothing changes in how it runs or fails; its `LEAKCHECK_REPORT`
+    /// line says what the test runner will make of it: `passed` when
+    /// [`Report::assert_passed`] panics with a message holding `expected`.
+    pub fn should_panic(mut self, expected: impl Into<String>) -> Self {
+        self.options.should_panic = Some(expected.into());
+        self
+    }
+
     /// What to do with what the run finds: fail the test (the default), report it and pass, or
     /// skip leak detection. Replaces the default from `LEAKCHECK`.
     pub fn mode(mut self, mode: Mode) -> Self {

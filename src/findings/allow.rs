@@ -5,6 +5,38 @@ use crate::findings::resources::{LeftResource, ResourceKind, ResourceRule};
 use crate::findings::tasks::LeakedTask;
 use crate::util::{packages, sites};
 
+/// What one `allow_leaks` rule let go in a run, so that a rule's effect can be seen and
+/// reviewed: in the report, its JSON line and the suite's summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AllowedByRule {
+    /// The rule as written.
+    pub(crate) rule: String,
+    /// Tasks still alive at the end that it let go.
+    pub(crate) tasks: usize,
+    /// Sockets, files, child processes and threads it let go.
+    pub(crate) resources: usize,
+}
+
+/// Adds `tasks` and `resources` let go by `rule` to `allowed`.
+pub(crate) fn count_allowed(
+    allowed: &mut Vec<AllowedByRule>,
+    rule: &AllowRule,
+    tasks: usize,
+    resources: usize,
+) {
+    match allowed.iter_mut().find(|entry| entry.rule == rule.text()) {
+        Some(entry) => {
+            entry.tasks += tasks;
+            entry.resources += resources;
+        }
+        None => allowed.push(AllowedByRule {
+            rule: rule.text().to_owned(),
+            tasks,
+            resources,
+        }),
+    }
+}
+
 /// An entry of `allow_leaks`: a dependency crate, or a source path prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum AllowRule {

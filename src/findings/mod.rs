@@ -14,7 +14,7 @@ mod resources;
 mod tasks;
 mod verdict;
 
-pub(crate) use allow::AllowRule;
+pub(crate) use allow::{AllowRule, AllowedByRule, count_allowed};
 pub(crate) use expected_panics::{ExpectedPanic, settle_declared_panics};
 pub use finding::{BlockedPoll, Finding, Problem, TeardownRecord, TeardownStep};
 pub use modes::{Mode, ResourceMode, UnknownMode};

@@ -7,6 +7,7 @@ use std::fmt::{self, Formatter};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::findings::allow::AllowedByRule;
 use crate::findings::finding::{BlockedPoll, Finding, TeardownRecord};
 use crate::findings::modes::{Mode, ResourceMode};
 use crate::util::panic_payload::{self, PanicPayload};
@@ -25,7 +26,11 @@ pub struct Report {
     pub(crate) teardowns: Vec<TeardownRecord>,
     pub(crate) duration: Duration,
     pub(crate) long_polls: Vec<BlockedPoll>,
+    /// What each `allow_leaks` rule let go.
+    pub(crate) allowed: Vec<AllowedByRule>,
     pub(crate) resource_mode: ResourceMode,
+    /// For a `#[should_panic]` test, what its panic message must hold (empty: anything).
+    pub(crate) should_panic: Option<String>,
 }
 
 impl Report {
@@ -44,12 +49,24 @@ impl Report {
             teardowns: Vec::new(),
             duration: Duration::ZERO,
             long_polls: Vec::new(),
+            allowed: Vec::new(),
             resource_mode: ResourceMode::default(),
+            should_panic: None,
         }
+    }
+
+    pub(crate) fn with_should_panic(mut self, expected: Option<String>) -> Self {
+        self.should_panic = expected;
+        self
     }
 
     pub(crate) fn with_resource_mode(mut self, resource_mode: ResourceMode) -> Self {
         self.resource_mode = resource_mode;
+        self
+    }
+
+    pub(crate) fn with_allowed(mut self, allowed: Vec<AllowedByRule>) -> Self {
+        self.allowed = allowed;
         self
     }
 

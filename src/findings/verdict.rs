@@ -3,6 +3,7 @@
 use crate::findings::finding::Finding;
 use crate::findings::modes::{Mode, ResourceMode};
 use crate::findings::report::Report;
+use crate::util::panic_payload;
 
 /// How a run ended, as its report's title and its JSON line say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +24,24 @@ impl Report {
     /// asked for [`ResourceMode::Fail`].
     pub fn passed(&self) -> bool {
         self.findings.iter().all(|finding| self.tolerates(finding))
+    }
+
+    /// Whether the test runner passes the test, which the JSON line says. The same as
+    /// [`Report::passed`], but for a `#[should_panic]` test: the runner passes it when
+    /// [`Report::assert_passed`] panics (with the body's panic, or else the report) with a
+    /// message that holds what the attribute expects.
+    pub(crate) fn passes_its_runner(&self) -> bool {
+        let Some(expected) = &self.should_panic else {
+            return self.passed();
+        };
+        if self.passed() {
+            return false;
+        }
+        let message = match &self.test_panic {
+            Some(payload) => panic_payload::message(&**payload),
+            None => self.to_string(),
+        };
+        message.contains(expected.as_str())
     }
 
     fn tolerates(&self, finding: &Finding) -> bool {

@@ -21,7 +21,8 @@ pub(crate) use erase::{ErasedTest, TypedTest};
 pub(crate) use steps::Steps;
 
 use crate::findings::{
-    BlockedPoll, Finding, Mode, Phase, Report, TeardownRecord, settle_declared_panics,
+    AllowedByRule, BlockedPoll, Finding, Mode, Phase, Report, TeardownRecord, count_allowed,
+    settle_declared_panics,
 };
 use crate::observe::resources::{ResourceCheck, Unchecked};
 use crate::observe::spawns::LentSubscriber;
@@ -136,6 +137,7 @@ fn run_resolved(
         settle_time,
         mut warnings,
         teardowns,
+        mut allowed,
     } = match driven {
         Ok(driven) => driven,
         Err(payload) => {
@@ -147,6 +149,7 @@ fn run_resolved(
                 settle_time: Duration::ZERO,
                 warnings: Vec::new(),
                 teardowns: Vec::new(),
+                allowed: Vec::new(),
             }
         }
     };
@@ -188,12 +191,23 @@ fn run_resolved(
     }
     drop(registration);
     if let Some(resource_check) = resource_check {
+        let mut resources_allowed = Vec::new();
         let left = resource_check.finish(settings.settle, |resource| {
-            settings
+            let rule = settings
                 .allow_rules
                 .iter()
-                .any(|rule| rule.matches_resource(resource))
+                .find(|rule| rule.matches_resource(resource));
+            if let Some(rule) = rule {
+                count_allowed(&mut resources_allowed, rule, 0, 1);
+            }
+            rule.is_some()
         });
+        for entry in resources_allowed {
+            match allowed.iter_mut().find(|known| known.rule == entry.rule) {
+                Some(known) => known.resources += entry.resources,
+                None => allowed.push(entry),
+            }
+        }
         Finding::resources_left(left)
             .into_iter()
             .for_each(|finding| run.findings.push(finding));
@@ -207,7 +221,9 @@ fn run_resolved(
         .with_warnings(warnings)
         .with_mode(settings.mode)
         .with_resource_mode(settings.resources)
+        .with_should_panic(options.should_panic.clone())
         .with_teardowns(teardowns)
+        .with_allowed(allowed)
 }
 
 fn harness_failure(test_name: Arc<str>, message: String) -> Report {
@@ -267,6 +283,7 @@ async fn drive(settings: &Resolved, test: &mut dyn ErasedTest, run: &RunState) -
             settle_time: Duration::ZERO,
             warnings: Vec::new(),
             teardowns: steps.teardowns,
+            allowed: Vec::new(),
         };
     }
     let (leaked, settle_time) = leftovers.settle(settings.settle).await;
@@ -276,6 +293,7 @@ async fn drive(settings: &Resolved, test: &mut dyn ErasedTest, run: &RunState) -
         Vec::new()
     };
     let warnings = leftovers.rule_warnings(leaked, &tasks);
+    let allowed = leftovers.allowed_by_rule();
     if leaked > 0 {
         run.findings.push(Finding::TasksLeaked {
             count: leaked,
@@ -288,6 +306,7 @@ async fn drive(settings: &Resolved, test: &mut dyn ErasedTest, run: &RunState) -
         settle_time,
         warnings,
         teardowns: steps.teardowns,
+        allowed,
     }
 }
 
@@ -297,4 +316,6 @@ struct Driven {
     settle_time: Duration,
     warnings: Vec<String>,
     teardowns: Vec<TeardownRecord>,
+    /// What each `allow_leaks` rule let go of the tasks.
+    allowed: Vec<AllowedByRule>,
 }

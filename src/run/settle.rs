@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use tokio::runtime::Handle;
 use tokio::task::Id as TaskId;
 
-use crate::findings::{AllowRule, LeakedTask, Phase};
+use crate::findings::{AllowRule, AllowedByRule, LeakedTask, Phase, count_allowed};
 use crate::observe::spawns::{self, KNOWS_SPAWN_SITES};
 use crate::observe::watchdog;
 use crate::run::hang;
@@ -85,6 +85,21 @@ impl<'a> Leftovers<'a> {
             task.waiting_on = waiting.remove(&task.id);
         }
         tasks
+    }
+
+    /// How many of the tasks still alive each rule lets go, counted under the first rule
+    /// that matches.
+    pub(crate) fn allowed_by_rule(&self) -> Vec<AllowedByRule> {
+        let mut allowed = Vec::new();
+        if self.rules.is_empty() {
+            return allowed;
+        }
+        for task in self.run.spawns.alive() {
+            if let Some(rule) = self.rules.iter().find(|rule| rule.matches(&task)) {
+                count_allowed(&mut allowed, rule, 1, 0);
+            }
+        }
+        allowed
     }
 
     /// Rules that matched no leftover task (stale), or could not be applied in this build.

@@ -57,6 +57,8 @@ pub(crate) struct TestOptions {
     pub(crate) mode: Option<Mode>,
     pub(crate) max_poll: Option<Duration>,
     pub(crate) resources: Option<ResourceMode>,
+    /// For a `#[should_panic]` test, what its panic message must hold (empty: anything).
+    pub(crate) should_panic: Option<String>,
 }
 
 /// A test's settings once the environment has filled in what the test left open.

@@ -11,6 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::findings::{BlockedPoll, Finding, Problem, Report, TeardownStep, Verdict};
+use crate::util::sites;
 
 /// Appends `report` as a line to `path`; a failure to write fails the test, naming the file.
 pub(crate) fn append(path: &Path, report: Report) -> Report {
@@ -67,6 +68,14 @@ pub(crate) fn line(report: &Report) -> String {
                         ("name", optional(task.name.as_deref())),
                         ("id", string(&task.id.to_string())),
                         ("awaiting", optional(task.waiting_on.as_deref())),
+                        (
+                            "spawned_by",
+                            optional(task.spawned_by.map(|id| id.to_string()).as_deref()),
+                        ),
+                        (
+                            "spawned_by_at",
+                            optional(task.spawned_by_at.map(sites::location).as_deref()),
+                        ),
                     ])
                 }));
             }
@@ -129,10 +138,29 @@ pub(crate) fn line(report: &Report) -> String {
         })
         .collect();
     let outcome = match report.verdict() {
+        // A `#[should_panic]` test, judged as its runner judges it.
+        _ if report.should_panic.is_some() => {
+            if report.passes_its_runner() {
+                "passed"
+            } else {
+                "failed"
+            }
+        }
         Verdict::Passed => "passed",
         Verdict::PassedWithResourcesReported | Verdict::PassedWithLeaksReported => "warned",
         Verdict::Failed => "failed",
     };
+    let allowed: Vec<String> = report
+        .allowed
+        .iter()
+        .map(|entry| {
+            object(&[
+                ("rule", string(&entry.rule)),
+                ("tasks", entry.tasks.to_string()),
+                ("resources", entry.resources.to_string()),
+            ])
+        })
+        .collect();
     let findings: Vec<String> = report
         .findings()
         .iter()
@@ -152,6 +180,7 @@ pub(crate) fn line(report: &Report) -> String {
         ("teardowns", array(&teardowns)),
         ("long_polls", array(&long_polls)),
         ("resources", array(&left)),
+        ("allowed", array(&allowed)),
         ("findings", array(&findings)),
     ]);
     line.push('\n');
@@ -201,7 +230,10 @@ fn string(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::string;
+    use std::sync::Arc;
+
+    use super::{line, string};
+    use crate::findings::{Finding, LeakedTask, Report};
 
     #[test]
     fn strings_escape_what_json_requires() {
@@ -210,6 +242,45 @@ mod tests {
         assert_eq!(
             string("line\nnext\ttab\u{1}"),
             "\"line\\nnext\\ttab\\u0001\""
+        );
+    }
+
+    #[test]
+    fn a_leaked_task_names_the_task_that_spawned_it() {
+        let ids = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime")
+            .block_on(async {
+                let child = tokio::spawn(async { tokio::task::id() }).await;
+                let parent = tokio::spawn(async { tokio::task::id() }).await;
+                (child.expect("ran"), parent.expect("ran"))
+            });
+        let parent_site = std::panic::Location::caller();
+        let task = LeakedTask {
+            id: ids.0,
+            spawned_at: std::panic::Location::caller(),
+            name: None,
+            spawned_by: Some(ids.1),
+            spawned_by_at: Some(parent_site),
+            waiting_on: None,
+        };
+        let report = Report::new(
+            Arc::from("feed::pumps"),
+            vec![Finding::TasksLeaked {
+                count: 1,
+                settle: std::time::Duration::from_millis(250),
+                tasks: vec![task],
+            }],
+            None,
+        );
+        let line = line(&report);
+        assert!(
+            line.contains(&format!(
+                "\"spawned_by\":\"{}\",\"spawned_by_at\":\"src/tell/jsonl.rs:{}:",
+                ids.1,
+                parent_site.line()
+            )),
+            "{line}"
         );
     }
 }

@@ -4,7 +4,8 @@
 use std::fmt::{self, Display, Formatter};
 
 use crate::findings::{
-    BlockedPoll, Finding, LeakedTask, Phase, Problem, Report, ResourceKind, TeardownStep, Verdict,
+    AllowedByRule, BlockedPoll, Finding, LeakedTask, Phase, Problem, Report, ResourceKind,
+    TeardownStep, Verdict,
 };
 use crate::observe::KNOWS_SPAWN_SITES;
 use crate::settings::REPORT_VARIABLE;
@@ -30,6 +31,9 @@ impl Display for Report {
             write!(f, "\n  warning: ")?;
             write_indented(f, warning, "\n    ")?;
         }
+        for allowed in &self.allowed {
+            write!(f, "\n  {allowed}")?;
+        }
         let mut hints: Vec<&str> = Vec::new();
         for hint in self.findings.iter().filter_map(hint) {
             if !hints.contains(&hint) {
@@ -47,6 +51,23 @@ impl Display for Report {
             write!(f, "\n  hint: {hint}")?;
         }
         Ok(())
+    }
+}
+
+impl Display for AllowedByRule {
+    /// `allowed: 26 tasks by rule `bb8``.
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let mut what = Vec::new();
+        if self.tasks > 0 {
+            what.push(plural(self.tasks, "task", "tasks"));
+        }
+        if self.resources > 0 {
+            what.push(plural(self.resources, "resource", "resources"));
+        }
+        if what.is_empty() {
+            what.push("nothing".to_owned());
+        }
+        write!(f, "allowed: {} by rule `{}`", what.join(" and "), self.rule)
     }
 }
 
@@ -233,8 +254,9 @@ fn hint(finding: &Finding) -> Option<&'static str> {
             "await the spawn_blocking handle, and give blocking work a way to stop (a flag or channel it checks)",
         ),
         Finding::TaskPanicked { .. } => Some(
-            "a task's panic is lost unless its JoinHandle is awaited: await it and handle the JoinError; \
-             if the test expects the panic and handles it, declare it with leakcheck::expect_task_panic(\"<words of the panic>\")",
+            "leakcheck fails a test on every panic of its tasks, awaited and handled or not: \
+             if the test expects this one, declare it with leakcheck::expect_task_panic(\"<words of the panic>\"); \
+             if not, a panic whose JoinHandle nobody awaits is lost, so await it and handle the JoinError",
         ),
         Finding::ExpectedPanicMissing { .. } => Some(
             "the panic's message must contain the declared words; check that the task ran and panicked before the test ended",

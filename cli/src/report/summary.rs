@@ -147,6 +147,26 @@ impl Summary {
             .collect()
     }
 
+    /// What each `allow_leaks` rule let go across the suite, by rule: (rule, tasks,
+    /// resources, tests), most first.
+    pub(crate) fn allowed(&self) -> Vec<(&str, u64, u64, u64)> {
+        let mut rules: BTreeMap<&str, (u64, u64, u64)> = BTreeMap::new();
+        for test in &self.tests {
+            for entry in &test.allowed {
+                let counts = rules.entry(entry.rule.as_str()).or_default();
+                counts.0 += entry.tasks;
+                counts.1 += entry.resources;
+                counts.2 += 1;
+            }
+        }
+        let mut rules: Vec<(&str, u64, u64, u64)> = rules
+            .into_iter()
+            .map(|(rule, (tasks, resources, tests))| (rule, tasks, resources, tests))
+            .collect();
+        rules.sort_by(|a, b| (b.1 + b.2).cmp(&(a.1 + a.2)).then_with(|| a.0.cmp(b.0)));
+        rules
+    }
+
     /// Polls that blocked their thread, longest first: (test, what, ms, failed).
     pub(crate) fn longest_polls(&self) -> Vec<(&str, &str, f64, bool)> {
         let mut polls: Vec<(&str, &str, f64, bool)> = self
@@ -239,6 +259,13 @@ pub(crate) fn text(summary: &Summary) -> String {
             let _ = writeln!(out, "  ... and {} more", left.len() - TOP);
         }
     }
+    let allowed = summary.allowed();
+    if !allowed.is_empty() {
+        let _ = writeln!(out, "\nAllowed by rule");
+        for line in allowed_lines(&allowed) {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
     let polls = summary.longest_polls();
     if !polls.is_empty() {
         let _ = writeln!(
@@ -309,6 +336,10 @@ pub(crate) fn html(summary: &Summary) -> String {
             escape(what)
         );
     }
+    let allowed: String = allowed_lines(&summary.allowed())
+        .iter()
+        .map(|line| format!("<p>{}</p>\n", escape(line)))
+        .collect();
     let headline = escape(text(summary).lines().next().unwrap_or_default());
     let sections = [
         section("Leaks by spawn site", None, &bars),
@@ -327,6 +358,7 @@ pub(crate) fn html(summary: &Summary) -> String {
             Some(&["test", "kind", "what"]),
             &left,
         ),
+        section("Allowed by rule", None, &allowed),
         section(
             "Longest blocking polls",
             Some(&["test", "what", "ms", "verdict"]),
@@ -354,6 +386,27 @@ td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 {sections}</body></html>
 "#
     )
+}
+
+/// `allowed: 26 tasks by rule `bb8` (in 3 tests)`, one a rule.
+fn allowed_lines(allowed: &[(&str, u64, u64, u64)]) -> Vec<String> {
+    allowed
+        .iter()
+        .map(|(rule, tasks, resources, tests)| {
+            let mut what = Vec::new();
+            if *tasks > 0 {
+                what.push(counted(tasks, "task", "tasks"));
+            }
+            if *resources > 0 {
+                what.push(counted(resources, "resource", "resources"));
+            }
+            format!(
+                "allowed: {} by rule `{rule}` (in {})",
+                what.join(" and "),
+                counted(tests, "test", "tests")
+            )
+        })
+        .collect()
 }
 
 /// One section of the page: its rows under a table head (bars have none), or "none".
@@ -387,7 +440,7 @@ mod tests {
     const FIRST_MACHINE: &str = r#"{"test":"feed::publishes","outcome":"failed","mode":"fail","duration_ms":260.0,"settle_ms":250.0,"leaked_tasks":3,"leaks":[{"site":"src/feed.rs:77:13","name":null,"id":"4","awaiting":null},{"site":"src/feed.rs:77:13","name":null,"id":"5","awaiting":null},{"site":"src/ws.rs:12:5","name":"reconnect","id":"6","awaiting":null}],"leaked_blocking":0,"blocking":[],"panics":[],"teardowns":[{"step":"fixture Feed","ms":5000.2,"outcome":"timed out","detail":null}],"findings":["3 tasks leaked"]}
 {"test":"feed::quiet","outcome":"passed","mode":"fail","duration_ms":1.0,"settle_ms":0.0,"leaked_tasks":0,"leaks":[],"leaked_blocking":0,"blocking":[],"panics":[],"teardowns":[{"step":"fixture Feed","ms":2.5,"outcome":"ok","detail":null}],"findings":[]}
 "#;
-    const SECOND_MACHINE: &str = r#"{"test":"orders::fills","outcome":"failed","mode":"fail","duration_ms":255.0,"settle_ms":250.0,"leaked_tasks":1,"leaks":[{"site":"src/feed.rs:77:13","name":null,"id":"9","awaiting":null}],"leaked_blocking":1,"blocking":[],"panics":[{"message":"boom","location":null}],"teardowns":[],"resources":[{"kind":"Socket","what":"TCP 127.0.0.1:41873 (listening)"}],"long_polls":[{"what":"task spawned at src/quotes.rs:9:5 (id 3)","ms":1250.0,"failed":false},{"what":"the test body","ms":900.0,"failed":true}],"findings":[]}
+    const SECOND_MACHINE: &str = r#"{"test":"orders::fills","allowed":[{"rule":"bb8","tasks":26,"resources":0},{"rule":"thread:tailer","tasks":0,"resources":1}],"outcome":"failed","mode":"fail","duration_ms":255.0,"settle_ms":250.0,"leaked_tasks":1,"leaks":[{"site":"src/feed.rs:77:13","name":null,"id":"9","awaiting":null}],"leaked_blocking":1,"blocking":[],"panics":[{"message":"boom","location":null}],"teardowns":[],"resources":[{"kind":"Socket","what":"TCP 127.0.0.1:41873 (listening)"}],"long_polls":[{"what":"task spawned at src/quotes.rs:9:5 (id 3)","ms":1250.0,"failed":false},{"what":"the test body","ms":900.0,"failed":true}],"findings":[]}
 {"test":"stable::counted","outcome":"warned","mode":"warn","duration_ms":255.0,"settle_ms":250.0,"leaked_tasks":2,"leaks":[],"leaked_blocking":0,"blocking":[],"panics":[],"teardowns":[],"findings":[]}
 "#;
 
@@ -442,6 +495,10 @@ mod tests {
         );
         assert!(
             text.contains("\nResources left behind\n  kind          what / test\n  Socket        TCP 127.0.0.1:41873 (listening) / orders::fills"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\nAllowed by rule\n  allowed: 26 tasks by rule `bb8` (in 1 test)\n  allowed: 1 resource by rule `thread:tailer` (in 1 test)\n"),
             "{text}"
         );
         let first_test = text.find("feed::publishes").expect("listed");
@@ -528,7 +585,7 @@ mod tests {
         let page = html(&summary);
         assert_eq!(
             page.matches("<p class=\"none\">none</p>").count(),
-            5,
+            6,
             "{page}"
         );
         assert!(!page.contains("<table>"), "{page}");

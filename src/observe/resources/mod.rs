@@ -194,7 +194,7 @@ impl ResourceCheck {
     pub(crate) fn finish(
         &self,
         settle: Duration,
-        allowed: impl Fn(&LeftResource) -> bool,
+        mut allowed: impl FnMut(&LeftResource) -> bool,
     ) -> Vec<LeftResource> {
         let Some(before) = &self.before else {
             return Vec::new();
