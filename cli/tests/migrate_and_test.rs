@@ -195,3 +195,78 @@ fn migrate_converts_in_place_and_then_test_prints_the_spawn_line() {
 }
 
 use std::process::Command;
+
+/// Makes `path` unwritable for this process: read-only, and for root, which writes read-only
+/// files, immutable (`chattr +i`). Undone on drop, so the scratch copy can be removed.
+struct Unwritable<'a>(&'a Path);
+
+impl<'a> Unwritable<'a> {
+    fn make(path: &'a Path) -> Self {
+        let mut permissions = std::fs::metadata(path).expect("a file").permissions();
+        permissions.set_readonly(true);
+        std::fs::set_permissions(path, permissions).expect("made read-only");
+        let writable = || std::fs::OpenOptions::new().write(true).open(path).is_ok();
+        if writable() {
+            let _ = Command::new("chattr").arg("+i").arg(path).status();
+        }
+        assert!(
+            !writable(),
+            "cannot make {} unwritable here: neither read-only permissions nor chattr +i hold",
+            path.display()
+        );
+        Unwritable(path)
+    }
+}
+
+impl Drop for Unwritable<'_> {
+    fn drop(&mut self) {
+        let _ = Command::new("chattr").arg("-i").arg(self.0).status();
+        if let Ok(metadata) = std::fs::metadata(self.0) {
+            let mut permissions = metadata.permissions();
+            #[allow(
+                clippy::permissions_set_readonly_false,
+                reason = "a scratch file, put back"
+            )]
+            permissions.set_readonly(false);
+            let _ = std::fs::set_permissions(self.0, permissions);
+        }
+    }
+}
+
+#[test]
+fn a_file_that_cannot_be_written_makes_migrate_change_nothing() {
+    let (root, _) = suite("tokio-suite-unwritable");
+    let checkout = repository();
+    let tests = root.join("tests/feed.rs");
+    let before: Vec<(PathBuf, String)> = ["src/lib.rs", "tests/feed.rs", "Cargo.toml"]
+        .iter()
+        .map(|file| (root.join(file), read(&root.join(file))))
+        .collect();
+    let migrated = {
+        let _unwritable = Unwritable::make(&tests);
+        leakcheck(&[
+            "migrate",
+            "--path",
+            checkout.to_str().expect("a UTF-8 path"),
+        ])
+        .current_dir(&root)
+        .run()
+    };
+    assert_ne!(migrated.code, Some(0), "{}", migrated.stderr);
+    assert!(
+        migrated
+            .stderr
+            .contains(&format!("cannot write {}: ", tests.display()))
+            && migrated.stderr.contains("; nothing was changed"),
+        "{}",
+        migrated.stderr
+    );
+    assert!(
+        !migrated.stdout.contains("converted"),
+        "{}",
+        migrated.stdout
+    );
+    for (path, text) in before {
+        assert_eq!(read(&path), text, "{} changed", path.display());
+    }
+}

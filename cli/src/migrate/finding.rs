@@ -9,11 +9,31 @@ use syn::visit::Visit;
 /// The `#[tokio::test]` options that `#[leakcheck::test]` takes with the same meaning.
 const SAME_OPTIONS: [&str; 3] = ["flavor", "worker_threads", "start_paused"];
 
-/// Every `#[tokio::test]` of `file`, in source order.
-pub(super) fn tokio_tests(file: &syn::File) -> Vec<TokioTest> {
+/// Attributes that mean a test to this tool, whatever else ends in `test`.
+const KNOWN_TESTS: [&[&str]; 4] = [
+    &["test"],
+    &["leakcheck", "test"],
+    &["leak_checked_test"],
+    &["leakcheck", "leak_checked_test"],
+];
+
+/// What a file holds for `migrate`: its `#[tokio::test]`s, and the tests it cannot see
+/// through.
+#[derive(Default)]
+pub(super) struct Found {
+    /// Every `#[tokio::test]` on a function, in source order.
+    pub(super) tests: Vec<TokioTest>,
+    /// Other attributes ending in `test` (`#[crate::test]`, `#[my_macros::test]`), which may
+    /// expand to `#[tokio::test]`, and `#[tokio::test]`s inside `macro_rules!`: where each is,
+    /// and what to do.
+    pub(super) hidden: Vec<(LineColumn, String)>,
+}
+
+/// What `file` holds for `migrate`.
+pub(super) fn tokio_tests(file: &syn::File) -> Found {
     let mut finder = TokioTests::default();
     finder.visit_file(file);
-    finder.tests
+    finder.found
 }
 
 /// A `#[tokio::test]` found: where its path is, and what keeps it from converting.
@@ -25,7 +45,7 @@ pub(super) struct TokioTest {
 
 #[derive(Default)]
 struct TokioTests {
-    tests: Vec<TokioTest>,
+    found: Found,
 }
 
 impl TokioTests {
@@ -38,6 +58,19 @@ impl TokioTests {
                 .map(|segment| segment.ident.to_string())
                 .collect();
             if segments != ["tokio", "test"] {
+                let known = KNOWN_TESTS
+                    .iter()
+                    .any(|known| *known == segments.as_slice());
+                if segments.last().is_some_and(|last| last == "test") && !known {
+                    let shown = format!("#[{}]", segments.join("::"));
+                    self.found.hidden.push((
+                        path.span().start(),
+                        format!(
+                            "`{shown}` on `{}` may expand to #[tokio::test]: not converted; if it does, make it expand to #[leakcheck::test], or convert its tests by hand",
+                            signature.ident
+                        ),
+                    ));
+                }
                 continue;
             }
             let start = match &path.leading_colon {
@@ -45,7 +78,7 @@ impl TokioTests {
                 None => path.segments[0].ident.span().start(),
             };
             let end = path.segments[1].ident.span().end();
-            self.tests.push(TokioTest {
+            self.found.tests.push(TokioTest {
                 path_start: start,
                 path_end: end,
                 problem: problem(attribute, signature),
@@ -92,7 +125,48 @@ fn problem(attribute: &syn::Attribute, signature: &syn::Signature) -> Option<Str
     None
 }
 
+/// Where `#[tokio::test]` is written in a macro's tokens.
+fn tokio_tests_in(tokens: proc_macro2::TokenStream, found: &mut Vec<LineColumn>) {
+    let tokens: Vec<proc_macro2::TokenTree> = tokens.into_iter().collect();
+    for (index, token) in tokens.iter().enumerate() {
+        match token {
+            proc_macro2::TokenTree::Group(group) => tokio_tests_in(group.stream(), found),
+            proc_macro2::TokenTree::Ident(ident) if ident == "tokio" => {
+                let rest: String = tokens[index + 1..]
+                    .iter()
+                    .take(3)
+                    .map(ToString::to_string)
+                    .collect();
+                if rest.starts_with("::test") {
+                    found.push(ident.span().start());
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 impl<'ast> Visit<'ast> for TokioTests {
+    fn visit_item_macro(&mut self, item: &'ast syn::ItemMacro) {
+        if item.mac.path.is_ident("macro_rules") {
+            let name = item
+                .ident
+                .as_ref()
+                .map_or_else(String::new, |ident| format!(" `{ident}`"));
+            let mut found = Vec::new();
+            tokio_tests_in(item.mac.tokens.clone(), &mut found);
+            for at in found {
+                self.found.hidden.push((
+                    at,
+                    format!(
+                        "#[tokio::test] inside macro_rules!{name}: not converted; write #[leakcheck::test] in the macro by hand"
+                    ),
+                ));
+            }
+        }
+        syn::visit::visit_item_macro(self, item);
+    }
+
     fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
         self.look_at(&item.attrs, &item.sig);
         syn::visit::visit_item_fn(self, item);

@@ -72,7 +72,12 @@ pub(super) fn add_dev_dependency(
         value(table)
     };
     dev_dependencies.insert("leakcheck", entry);
-    Ok(document.to_string())
+    let edited = document.to_string();
+    // toml_edit writes the lines it adds with `\n`; a manifest written with `\r\n` keeps it.
+    if manifest.contains("\r\n") {
+        return Ok(edited.replace("\r\n", "\n").replace('\n', "\r\n"));
+    }
+    Ok(edited)
 }
 
 #[cfg(test)]
@@ -106,6 +111,16 @@ mod tests {
         assert_eq!(
             local,
             "[package]\nname = \"feed\"\n\n[dev-dependencies]\nleakcheck = { path = \"../leakcheck\" }\n"
+        );
+        let crlf = add_dev_dependency(
+            "[package]\r\nname = \"feed\"\r\n\r\n[dev-dependencies]\r\ntokio = \"1\"\r\n",
+            &Dependency::Version("0.1".to_owned()),
+            &package,
+        )
+        .expect("edited");
+        assert_eq!(
+            crlf,
+            "[package]\r\nname = \"feed\"\r\n\r\n[dev-dependencies]\r\ntokio = \"1\"\r\nleakcheck = \"0.1\"\r\n"
         );
         let dotted = add_dev_dependency(
             "[package]\nname = \"feed\"\n\n[dev-dependencies.tokio]\nversion = \"1\"\n",

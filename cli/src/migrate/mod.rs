@@ -6,8 +6,10 @@
 //! listed with the reason. A second run changes nothing.
 
 mod finding;
+mod lockfile;
 mod manifest;
 mod rewriting;
+mod writing;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -21,6 +23,7 @@ use crate::words::counted;
 use crate::workspace::{Package, Workspace, rust_files_of};
 use manifest::{Dependency, add_dev_dependency};
 use rewriting::rewrite;
+use writing::{Edit, write_all};
 
 /// Rewrites every #[tokio::test] of the package to #[leakcheck::test] and adds the
 /// dev-dependency.
@@ -51,7 +54,7 @@ pub(super) struct Skipped {
 #[derive(Debug, Default)]
 struct Changes {
     /// Each changed file: its path, its text before and after.
-    files: Vec<(PathBuf, String, String)>,
+    files: Vec<Edit>,
     converted: usize,
     skipped: Vec<Skipped>,
 }
@@ -71,7 +74,8 @@ pub(crate) fn run(arguments: &MigrateArgs) -> Result<ExitCode, String> {
         ),
     };
     let mut out = String::new();
-    let mut changed_anything = false;
+    // Every edit is worked out before any is written: all of them land, or none.
+    let mut edits: Vec<Edit> = Vec::new();
     for package in &workspace.current {
         let mut changes = Changes::default();
         for file in rust_files_of(std::slice::from_ref(package)) {
@@ -94,7 +98,6 @@ pub(crate) fn run(arguments: &MigrateArgs) -> Result<ExitCode, String> {
                     .push((package.manifest.clone(), manifest, edited));
             }
         }
-        changed_anything |= !changes.files.is_empty();
         report(
             &workspace.root,
             package,
@@ -102,14 +105,17 @@ pub(crate) fn run(arguments: &MigrateArgs) -> Result<ExitCode, String> {
             arguments.dry_run,
             &mut out,
         );
-        if !arguments.dry_run {
-            for (path, _, after) in &changes.files {
-                std::fs::write(path, after)
-                    .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
-            }
-        }
+        edits.extend(changes.files);
     }
-    if changed_anything && !arguments.dry_run {
+    if !edits.is_empty()
+        && let Some(note) = lockfile::tokio_below_floor(&workspace.root)
+    {
+        out.push_str(&note);
+    }
+    if !arguments.dry_run {
+        write_all(&edits)?;
+    }
+    if !edits.is_empty() && !arguments.dry_run {
         out.push_str(
             "\nNext: `LEAKCHECK=warn cargo test` for a first look (leaks are reported, nothing fails),\n\
              then `cargo leakcheck test` to see where each leaked task was spawned.\n",

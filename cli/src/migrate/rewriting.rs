@@ -26,7 +26,14 @@ pub(super) fn rewrite(source: &str, shown: &str) -> Rewritten {
         return rewritten;
     };
     let mut edits: Vec<(usize, usize)> = Vec::new();
-    for test in tokio_tests(&file) {
+    let found = tokio_tests(&file);
+    for (at, why) in found.hidden {
+        rewritten.skipped.push(Skipped {
+            at: format!("{shown}:{}", at.line),
+            why,
+        });
+    }
+    for test in found.tests {
         let at = format!("{shown}:{}", test.path_start.line);
         match test.problem {
             Some(why) => rewritten.skipped.push(Skipped { at, why }),
@@ -39,6 +46,13 @@ pub(super) fn rewrite(source: &str, shown: &str) -> Rewritten {
             }
         }
     }
+    rewritten.skipped.sort_by_key(|skipped| {
+        skipped
+            .at
+            .rsplit(':')
+            .next()
+            .and_then(|line| line.parse::<usize>().ok())
+    });
     if edits.is_empty() {
         return rewritten;
     }
@@ -106,6 +120,30 @@ mod tests {
         assert!(
             reasons[2].contains("`c` is not an `async fn`"),
             "{reasons:?}"
+        );
+    }
+
+    #[test]
+    fn wrappers_that_may_expand_to_tokio_test_are_listed_not_passed_over() {
+        let source = "#[crate::test]\nasync fn a() {}\n\n#[my_macros::test(flavor = \"multi_thread\")]\nasync fn b() {}\n\nmacro_rules! suite {\n    ($name:ident) => {\n        #[tokio::test]\n        async fn $name() {}\n    };\n}\n\n#[test]\nfn plain() {}\n#[rstest::rstest]\nfn cases() {}\n#[tokio::test]\nasync fn c() {}\n";
+        let (after, rewritten) = migrated(source);
+        assert_eq!(rewritten.converted, 1);
+        assert!(
+            after.contains("#[leakcheck::test]\nasync fn c()"),
+            "{after}"
+        );
+        let listed: Vec<String> = rewritten
+            .skipped
+            .iter()
+            .map(|skipped| format!("{}: {}", skipped.at, skipped.why))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                "case.rs:1: `#[crate::test]` on `a` may expand to #[tokio::test]: not converted; if it does, make it expand to #[leakcheck::test], or convert its tests by hand",
+                "case.rs:4: `#[my_macros::test]` on `b` may expand to #[tokio::test]: not converted; if it does, make it expand to #[leakcheck::test], or convert its tests by hand",
+                "case.rs:9: #[tokio::test] inside macro_rules! `suite`: not converted; write #[leakcheck::test] in the macro by hand",
+            ]
         );
     }
 
