@@ -64,9 +64,7 @@ pub(crate) fn keys(scan: &Scan) -> Vec<Key> {
 
 fn code(file: &ScannedFile, finding: &Finding) -> String {
     file.source
-        .lines()
-        .nth(finding.start.line.saturating_sub(1))
-        .unwrap_or_default()
+        .line(finding.start.line)
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")

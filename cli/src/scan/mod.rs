@@ -6,6 +6,7 @@ pub(crate) mod command;
 mod names;
 pub(crate) mod output;
 pub(crate) mod rules;
+mod source;
 mod walk;
 
 use std::collections::BTreeMap;
@@ -16,6 +17,7 @@ use proc_macro2::{LineColumn, Span};
 use syn::visit::Visit;
 
 use rules::Rule;
+use source::Source;
 use walk::{CodeBase, Context};
 
 use crate::paths::shown_path;
@@ -63,7 +65,7 @@ impl Finding {
 pub(crate) struct ScannedFile {
     /// The path as reports show it: relative to the workspace root, with `/`.
     pub(crate) shown: String,
-    pub(crate) source: String,
+    pub(crate) source: Source,
     pub(crate) findings: Vec<Finding>,
 }
 
@@ -125,7 +127,7 @@ pub(crate) fn scan(root: &Path, files: &[PathBuf]) -> Scan {
                             Ok((source, file)) => {
                                 names.visit_file(&file);
                                 scan.read += 1;
-                                scan.lines += source.lines().count();
+                                scan.lines += source.line_count();
                                 parsed.push((shown, source, file));
                             }
                             Err(why) => scan.unreadable.push((shown, why)),
@@ -178,10 +180,11 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn read_and_parse(path: &Path) -> Result<(String, syn::File), String> {
+fn read_and_parse(path: &Path) -> Result<(Source, syn::File), String> {
     let source =
         std::fs::read_to_string(path).map_err(|error| format!("cannot read it: {error}"))?;
-    let file = syn::parse_file(&source).map_err(|error| {
+    let source = Source::new(source);
+    let file = syn::parse_file(source.text()).map_err(|error| {
         let at = error.span().start();
         format!("cannot parse it ({error} at {}:{})", at.line, at.column + 1)
     })?;
@@ -190,9 +193,9 @@ fn read_and_parse(path: &Path) -> Result<(String, syn::File), String> {
 
 /// Whether the line `line` (1-based) of `source`, or the one above it, says
 /// `// leakcheck:allow`.
-fn allowed(source: &str, line: usize) -> bool {
-    let first = line.saturating_sub(2);
-    source.lines().skip(first).take(line - first).any(|text| {
+fn allowed(source: &Source, line: usize) -> bool {
+    [line.saturating_sub(1), line].into_iter().any(|number| {
+        let text = source.line(number);
         text.find("//")
             .is_some_and(|comment| text[comment..].contains(ALLOW_COMMENT))
     })
@@ -313,7 +316,7 @@ mod tests {
 
     #[test]
     fn an_allow_comment_covers_its_line_and_the_next() {
-        let source = "a();\n// leakcheck:allow: the pump runs for the process\nb();\nc(); // leakcheck:allow\nd();\n";
+        let source = &Source::new("a();\n// leakcheck:allow: the pump runs for the process\nb();\nc(); // leakcheck:allow\nd();\n".to_owned());
         assert!(!allowed(source, 1));
         assert!(allowed(source, 3));
         assert!(allowed(source, 4));

@@ -79,11 +79,7 @@ pub(crate) fn text(scan: &Scan, styled: bool, known: usize) -> String {
 }
 
 fn warning<'a>(file: &'a ScannedFile, finding: &'a Finding) -> Vec<Group<'a>> {
-    let line_text = file
-        .source
-        .lines()
-        .nth(finding.start.line.saturating_sub(1))
-        .unwrap_or_default();
+    let line_text = file.source.line(finding.start.line);
     let start = byte_offset(line_text, finding.start.column);
     let end = if finding.end.line == finding.start.line {
         byte_offset(line_text, finding.end.column)
