@@ -321,7 +321,7 @@ mod tests {
         assert!(allowed(source, 3));
         assert!(allowed(source, 4));
         assert!(allowed(source, 5), "the line below a trailing comment");
-        let quoted = "let text = \"leakcheck:allow\";\nspawn();\n";
+        let quoted = &Source::new("let text = \"leakcheck:allow\";\nspawn();\n".to_owned());
         assert!(!allowed(quoted, 2), "only a comment silences");
     }
 }
