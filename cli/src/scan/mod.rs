@@ -9,7 +9,7 @@ pub(crate) mod rules;
 mod source;
 mod walk;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Barrier, Mutex, OnceLock, PoisonError};
 
@@ -207,6 +207,8 @@ fn allowed(source: &Source, line: usize) -> bool {
 struct FunctionNames {
     free: BTreeMap<String, Asyncness>,
     methods: BTreeMap<(String, String), Asyncness>,
+    /// Free functions that hand back the `JoinHandle` of a spawn they make.
+    spawn_wrappers: BTreeSet<String>,
     /// The type of the `impl` being read.
     implementing: Option<String>,
 }
@@ -253,6 +255,7 @@ impl FunctionNames {
         for (key, asyncness) in other.methods {
             record(&mut self.methods, key, asyncness);
         }
+        self.spawn_wrappers.extend(other.spawn_wrappers);
     }
 
     fn async_functions(&self) -> walk::AsyncFunctions {
@@ -269,8 +272,39 @@ impl FunctionNames {
                 .filter(|(_, asyncness)| **asyncness == Asyncness::Async)
                 .map(|(key, _)| key.clone())
                 .collect(),
+            spawn_wrappers: self.spawn_wrappers.iter().cloned().collect(),
         }
     }
+}
+
+/// Whether a function returns a `JoinHandle` and its last expression (or a `return`) is a
+/// call of a `spawn`, `spawn_local` or `spawn_blocking`: a spawn of the code base's own.
+fn wraps_a_spawn(signature: &syn::Signature, body: &syn::Block) -> bool {
+    let syn::ReturnType::Type(_, returned) = &signature.output else {
+        return false;
+    };
+    let returns_handle = walk::type_name(returned)
+        .is_some_and(|name| name.rsplit("::").next() == Some("JoinHandle"));
+    let tail = match body.stmts.last() {
+        Some(syn::Stmt::Expr(syn::Expr::Return(returned), _)) => returned.expr.as_deref(),
+        Some(syn::Stmt::Expr(expr, None)) => Some(expr),
+        _ => None,
+    };
+    let spawns = |expr: &syn::Expr| {
+        let syn::Expr::Call(call) = expr else {
+            return false;
+        };
+        let syn::Expr::Path(function) = &*call.func else {
+            return false;
+        };
+        function.path.segments.last().is_some_and(|last| {
+            matches!(
+                last.ident.to_string().as_str(),
+                "spawn" | "spawn_local" | "spawn_blocking"
+            )
+        })
+    };
+    returns_handle && tail.is_some_and(spawns)
 }
 
 impl<'ast> Visit<'ast> for FunctionNames {
@@ -280,6 +314,9 @@ impl<'ast> Visit<'ast> for FunctionNames {
             item.sig.ident.to_string(),
             Asyncness::of(&item.sig),
         );
+        if wraps_a_spawn(&item.sig, &item.block) {
+            self.spawn_wrappers.insert(item.sig.ident.to_string());
+        }
         syn::visit::visit_item_fn(self, item);
     }
 

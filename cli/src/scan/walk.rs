@@ -24,6 +24,11 @@ pub(crate) struct AsyncFunctions {
     pub(crate) free: HashSet<String>,
     /// Methods, by the name of the type they are implemented on and their own.
     pub(crate) methods: HashSet<(String, String)>,
+    /// The code base's own spawn functions, by name: free functions that return a
+    /// `JoinHandle` that a tokio spawn in their last expression made (`task::spawn` wrapping
+    /// `tokio::spawn` to name or instrument tasks). Dropping what they return detaches the
+    /// task as surely.
+    pub(crate) spawn_wrappers: HashSet<String>,
 }
 
 /// The name of a type as an `impl` or a call names it: `Feed` for `Feed`, `feed::Feed<T>`
@@ -87,7 +92,16 @@ impl Context<'_> {
                 };
                 let resolved = self.imports.resolve(&function.path);
                 if !is_spawn_function(&resolved) {
-                    return None;
+                    let name = function.path.segments.last()?.ident.to_string();
+                    let wrapper = self
+                        .code_base
+                        .async_functions
+                        .spawn_wrappers
+                        .contains(&name);
+                    return wrapper.then(|| SpawnCall {
+                        called: resolved.join("::"),
+                        span: function.span(),
+                    });
                 }
                 if resolved.last().is_some_and(|name| name == "spawn_local")
                     && self.in_local_set > 0
