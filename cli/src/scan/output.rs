@@ -181,7 +181,6 @@ pub(crate) fn sarif(scan: &Scan) -> String {
                 "driver": {
                     "name": "cargo-leakcheck",
                     "version": env!("CARGO_PKG_VERSION"),
-                    "informationUri": "https://example.invalid/leakcheck",
                     "rules": rules,
                 },
             },
