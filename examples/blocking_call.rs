@@ -9,15 +9,6 @@ mod scenario;
 mod show;
 
 fn main() -> std::process::ExitCode {
-    let surprises = show::show(
-        "blocking_call",
-        &show::Scenario {
-            title: "Blocking call in async code: a synchronous client stalls the runtime's thread",
-            leaky: scenario::leaky,
-            expected_words: "the test body blocked its thread for at least",
-            fixed: scenario::fixed,
-            fix: "run the client with tokio::task::spawn_blocking",
-        },
-    );
+    let surprises = show::show("blocking_call", &scenario::SCENARIO);
     show::verdict(&surprises)
 }

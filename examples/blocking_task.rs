@@ -8,16 +8,7 @@ mod scenario;
 mod show;
 
 fn main() -> std::process::ExitCode {
-    let surprises = show::show(
-        "blocking_task",
-        &show::Scenario {
-            title: "Blocking task: a log tailer with no way to stop",
-            leaky: scenario::leaky,
-            expected_words: "1 blocking task leaked",
-            fixed: scenario::fixed,
-            fix: "pass the tailer a stop flag, set it, and await the handle",
-        },
-    );
+    let surprises = show::show("blocking_task", &scenario::SCENARIO);
     scenario::LEAKED_TAILER_STOP.store(true, std::sync::atomic::Ordering::Relaxed);
     show::verdict(&surprises)
 }

@@ -9,15 +9,6 @@ mod scenario;
 mod show;
 
 fn main() -> std::process::ExitCode {
-    let surprises = show::show(
-        "bound_port",
-        &show::Scenario {
-            title: "Bound port: a mock server's thread and listener outlive the test",
-            leaky: scenario::leaky,
-            expected_words: "1 socket left open: TCP 127.0.0.1:",
-            fixed: scenario::fixed,
-            fix: "stop the server and join its thread",
-        },
-    );
+    let surprises = show::show("bound_port", &scenario::SCENARIO);
     show::verdict(&surprises)
 }

@@ -8,15 +8,6 @@ mod scenario;
 mod show;
 
 fn main() -> std::process::ExitCode {
-    let surprises = show::show(
-        "detached_panic",
-        &show::Scenario {
-            title: "Panic in a detached task: a parser dies on a bad message",
-            leaky: scenario::leaky,
-            expected_words: "a spawned task panicked at examples/classic/detached_panic.rs",
-            fixed: scenario::fixed,
-            fix: "await the task and handle the parse error",
-        },
-    );
+    let surprises = show::show("detached_panic", &scenario::SCENARIO);
     show::verdict(&surprises)
 }

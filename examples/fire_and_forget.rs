@@ -8,15 +8,6 @@ mod scenario;
 mod show;
 
 fn main() -> std::process::ExitCode {
-    let surprises = show::show(
-        "fire_and_forget",
-        &show::Scenario {
-            title: "Fire and forget: a publisher spawned and its handle dropped",
-            leaky: scenario::leaky,
-            expected_words: "1 task leaked",
-            fixed: scenario::fixed,
-            fix: "cancel the publisher and await its handle",
-        },
-    );
+    let surprises = show::show("fire_and_forget", &scenario::SCENARIO);
     show::verdict(&surprises)
 }

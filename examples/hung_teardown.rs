@@ -8,15 +8,6 @@ mod scenario;
 mod show;
 
 fn main() -> std::process::ExitCode {
-    let surprises = show::show(
-        "hung_teardown",
-        &show::Scenario {
-            title: "Hung teardown: waiting for a task that was never told to stop",
-            leaky: scenario::leaky,
-            expected_words: "teardown of fixture `Feed<false>` timed out after 500ms",
-            fixed: scenario::fixed,
-            fix: "cancel the task, then await it",
-        },
-    );
+    let surprises = show::show("hung_teardown", &scenario::SCENARIO);
     show::verdict(&surprises)
 }

@@ -8,15 +8,6 @@ mod scenario;
 mod show;
 
 fn main() -> std::process::ExitCode {
-    let surprises = show::show(
-        "reconnect_loop",
-        &show::Scenario {
-            title: "Reconnect loop: retrying a dead address for ever",
-            leaky: scenario::leaky,
-            expected_words: "1 task leaked",
-            fixed: scenario::fixed,
-            fix: "give the loop a CancellationToken and stop it with on_teardown",
-        },
-    );
+    let surprises = show::show("reconnect_loop", &scenario::SCENARIO);
     show::verdict(&surprises)
 }

@@ -29,86 +29,14 @@ use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 
 const SCENARIOS: &[(&str, show::Scenario)] = &[
-    (
-        "fire_and_forget",
-        show::Scenario {
-            title: "Fire and forget: a publisher spawned and its handle dropped",
-            leaky: fire_and_forget::leaky,
-            expected_words: "1 task leaked",
-            fixed: fire_and_forget::fixed,
-            fix: "cancel the publisher and await its handle",
-        },
-    ),
-    (
-        "reconnect_loop",
-        show::Scenario {
-            title: "Reconnect loop: retrying a dead address for ever",
-            leaky: reconnect_loop::leaky,
-            expected_words: "1 task leaked",
-            fixed: reconnect_loop::fixed,
-            fix: "give the loop a CancellationToken and stop it with on_teardown",
-        },
-    ),
-    (
-        "unclosed_connection",
-        show::Scenario {
-            title: "Unclosed connection: a client that outlives the test",
-            leaky: unclosed_connection::leaky,
-            expected_words: "teardown of fixture `EchoServer` timed out",
-            fixed: unclosed_connection::fixed,
-            fix: "shut the client down before the test ends",
-        },
-    ),
-    (
-        "detached_panic",
-        show::Scenario {
-            title: "Panic in a detached task: a parser dies on a bad message",
-            leaky: detached_panic::leaky,
-            expected_words: "a spawned task panicked at examples/classic/detached_panic.rs",
-            fixed: detached_panic::fixed,
-            fix: "await the task and handle the parse error",
-        },
-    ),
-    (
-        "hung_teardown",
-        show::Scenario {
-            title: "Hung teardown: waiting for a task that was never told to stop",
-            leaky: hung_teardown::leaky,
-            expected_words: "teardown of fixture `Feed<false>` timed out after 500ms",
-            fixed: hung_teardown::fixed,
-            fix: "cancel the task, then await it",
-        },
-    ),
-    (
-        "blocking_task",
-        show::Scenario {
-            title: "Blocking task: a log tailer with no way to stop",
-            leaky: blocking_task::leaky,
-            expected_words: "1 blocking task leaked",
-            fixed: blocking_task::fixed,
-            fix: "pass the tailer a stop flag, set it, and await the handle",
-        },
-    ),
-    (
-        "blocking_call",
-        show::Scenario {
-            title: "Blocking call in async code: a synchronous client stalls the runtime's thread",
-            leaky: blocking_call::leaky,
-            expected_words: "the test body blocked its thread for at least",
-            fixed: blocking_call::fixed,
-            fix: "run the client with tokio::task::spawn_blocking",
-        },
-    ),
-    (
-        "bound_port",
-        show::Scenario {
-            title: "Bound port: a mock server's thread and listener outlive the test",
-            leaky: bound_port::leaky,
-            expected_words: "1 socket left open: TCP 127.0.0.1:",
-            fixed: bound_port::fixed,
-            fix: "stop the server and join its thread",
-        },
-    ),
+    ("fire_and_forget", fire_and_forget::SCENARIO),
+    ("reconnect_loop", reconnect_loop::SCENARIO),
+    ("unclosed_connection", unclosed_connection::SCENARIO),
+    ("detached_panic", detached_panic::SCENARIO),
+    ("hung_teardown", hung_teardown::SCENARIO),
+    ("blocking_task", blocking_task::SCENARIO),
+    ("blocking_call", blocking_call::SCENARIO),
+    ("bound_port", bound_port::SCENARIO),
 ];
 
 fn main() -> ExitCode {

@@ -8,15 +8,6 @@ mod scenario;
 mod show;
 
 fn main() -> std::process::ExitCode {
-    let surprises = show::show(
-        "unclosed_connection",
-        &show::Scenario {
-            title: "Unclosed connection: a client that outlives the test",
-            leaky: scenario::leaky,
-            expected_words: "teardown of fixture `EchoServer` timed out",
-            fixed: scenario::fixed,
-            fix: "shut the client down before the test ends",
-        },
-    );
+    let surprises = show::show("unclosed_connection", &scenario::SCENARIO);
     show::verdict(&surprises)
 }

@@ -20,6 +20,9 @@ mod hung_teardown;
 #[path = "../examples/classic/reconnect_loop.rs"]
 #[allow(dead_code)] // the examples use the rest
 mod reconnect_loop;
+#[path = "../examples/classic/show.rs"]
+#[allow(dead_code)] // the classic leaks name their scenario in it
+mod show;
 #[path = "../examples/classic/unclosed_connection.rs"]
 #[allow(dead_code)] // the examples use the rest
 mod unclosed_connection;
@@ -103,4 +106,22 @@ async fn blocking_call_blocks() {
 #[leak_checked_test(max_poll = "300ms")]
 async fn blocking_call_fixed() -> Result<(), tokio::task::JoinError> {
     blocking_call::fixed_test().await
+}
+
+#[test]
+fn the_tour_shows_the_code_that_leaks_beside_its_report() {
+    let shown = show::leaky_code(fire_and_forget::SCENARIO.source);
+    assert!(
+        shown.starts_with("      pub async fn leaky_test() {\n")
+            && shown.contains("tokio::spawn(publish_prices(CancellationToken::new()));\n")
+            && shown.ends_with("      }\n"),
+        "{shown}"
+    );
+    // A fixture's leak is in its teardown, which the file marks for the tour.
+    let shown = show::leaky_code(hung_teardown::SCENARIO.source);
+    assert!(
+        shown.contains("self.task.await?;")
+            && shown.contains("      ...\n      pub async fn leaky_test(_feed: &Feed<false>) {}\n"),
+        "{shown}"
+    );
 }

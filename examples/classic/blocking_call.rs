@@ -37,3 +37,14 @@ pub async fn fixed_test() -> Result<(), tokio::task::JoinError> {
 pub fn fixed(check: Check) -> Report {
     check.max_poll(MAX_POLL).run(fixed_test)
 }
+
+/// This leak as the tour and `cargo run --example blocking_call` show it.
+pub const SCENARIO: crate::show::Scenario = crate::show::Scenario {
+    title: "Blocking call in async code: a synchronous client stalls the runtime's thread",
+    file: "examples/classic/blocking_call.rs",
+    source: include_str!("blocking_call.rs"),
+    leaky,
+    expected_words: "the test body blocked its thread for at least",
+    fixed,
+    fix: "run the client with tokio::task::spawn_blocking",
+};

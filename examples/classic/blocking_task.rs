@@ -45,3 +45,14 @@ pub async fn fixed_test() -> Result<(), tokio::task::JoinError> {
 pub fn fixed(check: Check) -> Report {
     check.run(fixed_test)
 }
+
+/// This leak as the tour and `cargo run --example blocking_task` show it.
+pub const SCENARIO: crate::show::Scenario = crate::show::Scenario {
+    title: "Blocking task: a log tailer with no way to stop",
+    file: "examples/classic/blocking_task.rs",
+    source: include_str!("blocking_task.rs"),
+    leaky,
+    expected_words: "1 blocking task leaked",
+    fixed,
+    fix: "pass the tailer a stop flag, set it, and await the handle",
+};

@@ -87,3 +87,14 @@ pub async fn fixed_test() {
 pub fn fixed(check: Check) -> Report {
     check.resources(ResourceMode::Fail).run(fixed_test)
 }
+
+/// This leak as the tour and `cargo run --example bound_port` show it.
+pub const SCENARIO: crate::show::Scenario = crate::show::Scenario {
+    title: "Bound port: a mock server's thread and listener outlive the test",
+    file: "examples/classic/bound_port.rs",
+    source: include_str!("bound_port.rs"),
+    leaky,
+    expected_words: "1 socket left open: TCP 127.0.0.1:",
+    fixed,
+    fix: "stop the server and join its thread",
+};

@@ -38,3 +38,14 @@ pub async fn fixed_test() -> Result<(), String> {
 pub fn fixed(check: Check) -> Report {
     check.run(fixed_test)
 }
+
+/// This leak as the tour and `cargo run --example detached_panic` show it.
+pub const SCENARIO: crate::show::Scenario = crate::show::Scenario {
+    title: "Panic in a detached task: a parser dies on a bad message",
+    file: "examples/classic/detached_panic.rs",
+    source: include_str!("detached_panic.rs"),
+    leaky,
+    expected_words: "a spawned task panicked at examples/classic/detached_panic.rs",
+    fixed,
+    fix: "await the task and handle the parse error",
+};

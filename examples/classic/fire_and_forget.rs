@@ -39,3 +39,14 @@ pub async fn fixed_test() -> Result<(), tokio::task::JoinError> {
 pub fn fixed(check: Check) -> Report {
     check.run(fixed_test)
 }
+
+/// This leak as the tour and `cargo run --example fire_and_forget` show it.
+pub const SCENARIO: crate::show::Scenario = crate::show::Scenario {
+    title: "Fire and forget: a publisher spawned and its handle dropped",
+    file: "examples/classic/fire_and_forget.rs",
+    source: include_str!("fire_and_forget.rs"),
+    leaky,
+    expected_words: "1 task leaked",
+    fixed,
+    fix: "cancel the publisher and await its handle",
+};

@@ -29,6 +29,7 @@ impl<const CANCELS: bool> AsyncFixture for Feed<CANCELS> {
         Ok(Feed { stop, task })
     }
 
+    // tour: shown
     async fn teardown(self) -> Result<(), BoxError> {
         if CANCELS {
             self.stop.cancel();
@@ -36,6 +37,7 @@ impl<const CANCELS: bool> AsyncFixture for Feed<CANCELS> {
         self.task.await?;
         Ok(())
     }
+    // tour: end
 }
 
 /// The leaky version, as a test body: the fault is in the fixture's teardown.
@@ -51,3 +53,14 @@ pub async fn fixed_test(_feed: &Feed<true>) {}
 pub fn fixed(check: Check) -> Report {
     check.run_with(async |(feed,): &mut (Feed<true>,)| fixed_test(feed).await)
 }
+
+/// This leak as the tour and `cargo run --example hung_teardown` show it.
+pub const SCENARIO: crate::show::Scenario = crate::show::Scenario {
+    title: "Hung teardown: waiting for a task that was never told to stop",
+    file: "examples/classic/hung_teardown.rs",
+    source: include_str!("hung_teardown.rs"),
+    leaky,
+    expected_words: "teardown of fixture `Feed<false>` timed out after 500ms",
+    fixed,
+    fix: "cancel the task, then await it",
+};

@@ -51,3 +51,14 @@ pub async fn fixed_test() {
 pub fn fixed(check: Check) -> Report {
     check.run(fixed_test)
 }
+
+/// This leak as the tour and `cargo run --example reconnect_loop` show it.
+pub const SCENARIO: crate::show::Scenario = crate::show::Scenario {
+    title: "Reconnect loop: retrying a dead address for ever",
+    file: "examples/classic/reconnect_loop.rs",
+    source: include_str!("reconnect_loop.rs"),
+    leaky,
+    expected_words: "1 task leaked",
+    fixed,
+    fix: "give the loop a CancellationToken and stop it with on_teardown",
+};

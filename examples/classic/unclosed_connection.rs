@@ -111,3 +111,14 @@ pub async fn fixed_test(server: &mut EchoServer) -> Result<(), BoxError> {
 pub fn fixed(check: Check) -> Report {
     check.run_with(async |(server,): &mut (EchoServer,)| fixed_test(server).await)
 }
+
+/// This leak as the tour and `cargo run --example unclosed_connection` show it.
+pub const SCENARIO: crate::show::Scenario = crate::show::Scenario {
+    title: "Unclosed connection: a client that outlives the test",
+    file: "examples/classic/unclosed_connection.rs",
+    source: include_str!("unclosed_connection.rs"),
+    leaky,
+    expected_words: "teardown of fixture `EchoServer` timed out",
+    fixed,
+    fix: "shut the client down before the test ends",
+};
