@@ -109,12 +109,13 @@ mod tell;
 mod util;
 
 pub use api::{
-    Check, allow_leak, expect_task_panic, keep_resources, keep_resources_async, on_teardown,
+    Check, allow_leak, expect_task_panic, gauge, keep_resources, keep_resources_async, on_teardown,
     teardown_deadline,
 };
 pub use findings::{
-    BlockedPoll, Finding, LeakedBlockingTask, LeakedTask, LeftResource, Mode, PanickedTask,
-    Problem, Report, ResourceKind, ResourceMode, TeardownRecord, TeardownStep, UnknownMode,
+    BlockedPoll, Counted, Finding, Growth, LeakedBlockingTask, LeakedTask, LeftResource, Mode,
+    PanickedTask, Problem, Report, ResourceKind, ResourceMode, TeardownRecord, TeardownStep,
+    UnknownMode,
 };
 pub use leakcheck_macros::leak_checked_test;
 /// The same attribute as [`leak_checked_test`], under the name rstest looks for: rstest treats
@@ -132,8 +133,8 @@ pub use settings::TASK_NAMES_VARIABLE;
 pub use settings::{
     ALLOW_LEAKS_VARIABLE, CONSOLE_VARIABLE, DEFAULT_SETTLE, DEFAULT_TEARDOWN_TIMEOUT,
     DEFAULT_TIMEOUT, Flavor, HANG_VARIABLE, LONG_POLL, MAX_POLL_VARIABLE, MODE_VARIABLE,
-    REPORT_VARIABLE, RESOURCES_VARIABLE, SETTLE_VARIABLE, TEARDOWN_TIMEOUT_VARIABLE,
-    TIMEOUT_VARIABLE,
+    REPEAT_VARIABLE, REPORT_VARIABLE, RESOURCES_VARIABLE, SETTLE_VARIABLE,
+    TEARDOWN_TIMEOUT_VARIABLE, TIMEOUT_VARIABLE,
 };
 
 /// What `#[leak_checked_test]` expands to calls, besides the public API. Not for direct use.

@@ -134,6 +134,36 @@ async fn leaves_a_pool_undeclared() {
     start_pooled_server().await;
 }
 
+/// Log files a fixture opens, one more each repetition, closed only in teardown.
+struct Logs(Vec<std::fs::File>);
+
+impl leakcheck::AsyncFixture for Logs {
+    async fn setup() -> Result<Self, leakcheck::BoxError> {
+        Ok(Logs(Vec::new()))
+    }
+
+    async fn teardown(self) -> Result<(), leakcheck::BoxError> {
+        drop(self.0);
+        Ok(())
+    }
+}
+
+#[leak_checked_test(resources = "fail", repeat = 8)]
+#[ignore = "keeps a file open per repetition; run alone by growing_files_fail_when_alone"]
+#[should_panic(expected = "open descriptors grew by 1 every repetition (8 repetitions, 2 warm-up)")]
+async fn grows_open_files(logs: &mut Logs) {
+    let file = std::fs::File::create(scratch_file(&format!("grows-{}.log", logs.0.len())))
+        .expect("a scratch file");
+    logs.0.push(file);
+}
+
+#[leak_checked_test(resources = "fail", repeat = 8)]
+#[ignore = "opens and closes a file per repetition; run alone by growing_files_fail_when_alone"]
+async fn opens_and_closes_files() {
+    let file = std::fs::File::create(scratch_file("churn.log")).expect("a scratch file");
+    drop(file);
+}
+
 // --- Released: each passes ---------------------------------------------------------------------
 
 #[leak_checked_test(resources = "fail")]
@@ -251,6 +281,21 @@ fn leaky_tests_fail_when_alone() {
         "{}",
         run.output
     );
+}
+
+#[test]
+fn growing_files_fail_when_alone() {
+    let run = run_self(
+        &[
+            "--ignored",
+            "--test-threads=1",
+            "grows_open_files",
+            "opens_and_closes_files",
+        ],
+        &[],
+    );
+    assert!(run.success, "{}", run.output);
+    assert_ran(&run.output, &["grows_open_files", "opens_and_closes_files"]);
 }
 
 #[test]

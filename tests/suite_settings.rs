@@ -66,6 +66,31 @@ async fn child_panics_otherwise_than_expected() {
 #[ignore = "run as a child by suite_settings.rs"]
 async fn child_does_not_panic_as_expected() {}
 
+/// Subscribers kept across repetitions, as a handler bound on every reconnect and never
+/// unbound.
+static KEPT_SUBSCRIBERS: std::sync::Mutex<Vec<tokio::sync::broadcast::Receiver<u32>>> =
+    std::sync::Mutex::new(Vec::new());
+
+fn keep_a_subscriber() {
+    static QUOTES: std::sync::LazyLock<tokio::sync::broadcast::Sender<u32>> =
+        std::sync::LazyLock::new(|| tokio::sync::broadcast::channel(4).0);
+    leakcheck::gauge("subscribers", || QUOTES.receiver_count());
+    let subscriber = QUOTES.subscribe();
+    KEPT_SUBSCRIBERS.lock().expect("the list").push(subscriber);
+}
+
+#[leak_checked_test]
+#[ignore = "run as a child by suite_settings.rs"]
+async fn child_keeps_a_subscriber_each_time() {
+    keep_a_subscriber();
+}
+
+#[leak_checked_test(repeat = 1)]
+#[ignore = "run as a child by suite_settings.rs"]
+async fn child_keeps_a_subscriber_but_runs_once() {
+    keep_a_subscriber();
+}
+
 fn child(test: &str, environment: &[(&str, &str)]) -> ChildRun {
     run_self(&["--ignored", "--exact", test, "--nocapture"], environment)
 }
@@ -262,6 +287,34 @@ fn a_should_panic_test_is_in_the_report_file_as_its_runner_judges_it() {
             "\"suite_settings::child_panics_otherwise_than_expected\" \"failed\"",
             "\"suite_settings::child_does_not_panic_as_expected\" \"failed\"",
         ]
+    );
+}
+
+#[test]
+fn leakcheck_repeat_repeats_every_test_but_one_that_says_repeat_1() {
+    let path = report_file("repeat");
+    let report = path.to_str().expect("a UTF-8 path");
+    let environment = [("LEAKCHECK_REPORT", report), ("LEAKCHECK_REPEAT", "6")];
+    let run = child("child_keeps_a_subscriber_each_time", &environment);
+    assert!(!run.success, "{}", run.output);
+    assert_said(
+        &run,
+        &["gauge `subscribers` grew by 1 every repetition (6 repetitions, 1 warm-up)"],
+    );
+    let run = child("child_keeps_a_subscriber_but_runs_once", &environment);
+    assert!(run.success, "{}", run.output);
+    let lines = lines(&path);
+    assert_eq!(
+        lines[0]["growth"],
+        serde_json::json!([{"what": "gauge `subscribers`", "per_repetition": 1, "most": 1, "repetitions": 6, "warm_up": 1}])
+    );
+    assert_eq!(lines[1]["growth"], serde_json::json!([]));
+    let run = child("child_is_clean", &[("LEAKCHECK_REPEAT", "0")]);
+    assert_said(
+        &run,
+        &[
+            "LEAKCHECK_REPEAT=\"0\" is not a number of repetitions: write a whole number, at least 1, like 20",
+        ],
     );
 }
 

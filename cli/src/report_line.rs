@@ -32,6 +32,18 @@ pub(crate) struct ReportLine {
     /// What each `allow_leaks` rule let go.
     #[serde(default)]
     pub(crate) allowed: Vec<Allowed>,
+    /// What grew with every repetition of a repeated test.
+    #[serde(default)]
+    pub(crate) growth: Vec<Grew>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub(crate) struct Grew {
+    /// `live tasks`, ``gauge `subscribers` ``, `open descriptors`.
+    pub(crate) what: String,
+    /// The least one repetition added.
+    pub(crate) per_repetition: u64,
+    pub(crate) repetitions: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -29,6 +29,11 @@ pub(crate) struct TestArgs {
     /// The workspace's Cargo.toml, when not run inside it.
     #[arg(long, value_name = "PATH")]
     manifest_path: Option<PathBuf>,
+    /// Run each leak-checked test's body N times (LEAKCHECK_REPEAT=N), a soak of the whole
+    /// suite that fails on what grows with every repetition; a test that cannot run twice
+    /// says `repeat = 1`.
+    #[arg(long, value_name = "N")]
+    repeat: Option<u32>,
     /// Arguments for `cargo test` (or `cargo nextest run`), after `--`: `-- -p feed -- --nocapture`.
     #[arg(last = true, allow_hyphen_values = true)]
     cargo_arguments: Vec<OsString>,
@@ -256,6 +261,9 @@ fn suite_command(
     command.args(targets.iter().flat_map(|flags| flags.split(' ')));
     command.args(&arguments.cargo_arguments);
     command.env("LEAKCHECK_REPORT", report);
+    if let Some(repeat) = arguments.repeat {
+        command.env("LEAKCHECK_REPEAT", repeat.to_string());
+    }
     if let Some(target) = unstable_target {
         let flags = std::env::var("RUSTFLAGS").unwrap_or_default();
         command
@@ -390,6 +398,24 @@ mod tests {
 
     fn report(line: &str) -> ReportLine {
         ReportLine::parse(line).expect("a report line")
+    }
+
+    #[test]
+    fn repeat_reaches_the_suite_as_leakcheck_repeat() {
+        let arguments = TestArgs {
+            nextest: false,
+            manifest_path: None,
+            repeat: Some(20),
+            cargo_arguments: Vec::new(),
+        };
+        let command = suite_command(&arguments, Path::new("report.jsonl"), None, &[]);
+        assert!(
+            command
+                .get_envs()
+                .any(|(name, value)| name == "LEAKCHECK_REPEAT"
+                    && value == Some(std::ffi::OsStr::new("20"))),
+            "{command:?}"
+        );
     }
 
     #[test]

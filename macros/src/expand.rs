@@ -102,7 +102,7 @@ fn render(options: &Options, test: &TestFn) -> TokenStream {
     let check = quote_spanned! {body_span=>
         #krate::Check::new(::core::concat!(::core::module_path!(), "::", ::core::stringify!(#name)))
             #configuration
-            .run_with(async |__leakcheck_fixtures: &mut (#(#fixture_types,)*)| {
+            .run_repeatable_with(async |__leakcheck_fixtures: &mut (#(#fixture_types,)*)| {
                 let (#(#bindings,)*) = __leakcheck_fixtures;
                 #body_fn(#(#arguments),*).await
             })
@@ -197,6 +197,9 @@ fn builder_calls(options: &Options, krate: &Path) -> TokenStream {
             Resources::Off => quote!(Off),
         };
         quote!(.resources(#krate::ResourceMode::#variant)).to_tokens(&mut calls);
+    }
+    if let Some((count, _)) = options.repeat {
+        quote!(.repeat(#count)).to_tokens(&mut calls);
     }
     if let Some((count, _)) = options.worker_threads {
         quote!(.worker_threads(#count)).to_tokens(&mut calls);

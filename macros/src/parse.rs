@@ -15,7 +15,7 @@ use syn::{
 /// The most fixtures one test can take; `leakcheck::FixtureSet` exists for tuples up to this.
 const MAX_FIXTURES: usize = 12;
 
-const OPTION_NAMES: &str = "flavor, worker_threads, start_paused, timeout, teardown_timeout, settle, max_poll, resources, allow_leaks, crate";
+const OPTION_NAMES: &str = "flavor, worker_threads, start_paused, timeout, teardown_timeout, settle, max_poll, resources, allow_leaks, repeat, crate";
 
 /// The `resources` option: what to do with sockets, files, processes and threads left behind.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -42,6 +42,7 @@ pub(crate) struct Options {
     pub(crate) teardown_timeout: Option<(Duration, Span)>,
     pub(crate) settle: Option<(Duration, Span)>,
     pub(crate) max_poll: Option<(Duration, Span)>,
+    pub(crate) repeat: Option<(usize, Span)>,
     pub(crate) resources: Option<(Resources, Span)>,
     pub(crate) allow_leaks: Option<(Vec<LitStr>, Span)>,
     pub(crate) krate: Option<(Path, Span)>,
@@ -185,6 +186,19 @@ impl Options {
             "max_poll" => {
                 let limit = parse_duration(&name, &value)?;
                 set_once(&mut self.max_poll, &name, limit, span)
+            }
+            "repeat" => {
+                let count = match &value {
+                    Lit::Int(count) => count.base10_parse::<usize>().ok().filter(|count| *count >= 1),
+                    _ => None,
+                }
+                .ok_or_else(|| {
+                    Error::new(
+                        span,
+                        "write how many times the body runs, a whole number, at least 1: `repeat = 20`",
+                    )
+                })?;
+                set_once(&mut self.repeat, &name, count, span)
             }
             "resources" => {
                 let mode = parse_resources(&value)?;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::findings::{AllowRule, Mode, Report, ResourceMode};
 use crate::run::fixture::FixtureSet;
 use crate::run::outcome::TestOutcome;
-use crate::run::{self, TypedTest};
+use crate::run::{self, RunsAgain, RunsOnce, TypedTest};
 use crate::settings::{Flavor, TestOptions};
 
 /// A leak-checked run, configured with builder methods: what `#[leak_checked_test]` expands to.
@@ -198,6 +198,47 @@ impl Check {
         R: TestOutcome,
     {
         // Only this thin layer is generic; the run itself is compiled once, not once per test.
-        run::execute(self.test, &self.options, &mut TypedTest::new(body))
+        run::execute(
+            self.test,
+            &self.options,
+            &mut TypedTest::new(RunsOnce(Some(body))),
+        )
+    }
+
+    /// [`Check::run`] for a body that can run again, as [`Check::repeat`] needs: an `FnMut`.
+    pub fn run_repeatable<F, Fut>(self, mut body: F) -> Report
+    where
+        F: FnMut() -> Fut,
+        Fut: Future,
+        Fut::Output: TestOutcome,
+    {
+        self.run_repeatable_with(async move |_: &mut ()| body().await)
+    }
+
+    /// [`Check::run_with`] for a body that can run again, as [`Check::repeat`] needs: the
+    /// fixtures are set up once, the body runs `repeat` times on them, then they are torn
+    /// down.
+    pub fn run_repeatable_with<S, F, R>(self, body: F) -> Report
+    where
+        S: FixtureSet,
+        F: AsyncFnMut(&mut S) -> R,
+        R: TestOutcome,
+    {
+        run::execute(
+            self.test,
+            &self.options,
+            &mut TypedTest::new(RunsAgain(body)),
+        )
+    }
+
+    /// Runs the body `count` times on the same runtime and fixtures, and fails the test on
+    /// what grows with every repetition after a warm-up: live tasks, descriptors and threads
+    /// (where the resource check runs), and the test's [gauges](crate::gauge). Needs a body
+    /// that can run again: [`Check::run_repeatable`] or [`Check::run_repeatable_with`] (the
+    /// attribute uses them); [`Check::run`] runs its `FnOnce` once. Default: 1, or
+    /// `LEAKCHECK_REPEAT`.
+    pub fn repeat(mut self, count: usize) -> Self {
+        self.options.repeat = Some(count);
+        self
     }
 }

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::findings::growth::Growth;
 use crate::findings::resources::{LeftResource, ResourceKind};
 use crate::findings::tasks::{LeakedBlockingTask, LeakedTask, PanickedTask};
 
@@ -103,6 +104,9 @@ pub enum Finding {
         /// What went wrong.
         message: String,
     },
+    /// Something the test counts grew with every repetition of a repeated test
+    /// (`repeat = N`): tasks kept until teardown, a subscriber list, descriptors held.
+    Grew(Growth),
     /// The test ran, but its line could not be added to the `LEAKCHECK_REPORT` file.
     ReportNotWritten {
         /// The file.
@@ -192,6 +196,7 @@ impl Finding {
             Finding::TaskPanicked { .. } | Finding::HookTooLate { .. } => 4,
             Finding::ExpectedPanicMissing { .. } => 5,
             Finding::ResourcesLeft { .. } => 6,
+            Finding::Grew(_) => 7,
         }
     }
 }

@@ -7,6 +7,7 @@
 mod allow;
 mod expected_panics;
 mod finding;
+mod growth;
 mod modes;
 mod phase;
 mod report;
@@ -17,6 +18,8 @@ mod verdict;
 pub(crate) use allow::{AllowRule, AllowedByRule, count_allowed};
 pub(crate) use expected_panics::{ExpectedPanic, settle_declared_panics};
 pub use finding::{BlockedPoll, Finding, Problem, TeardownRecord, TeardownStep};
+pub use growth::{Counted, Growth};
+pub(crate) use growth::{Series, warm_up};
 pub use modes::{Mode, ResourceMode, UnknownMode};
 pub(crate) use phase::Phase;
 pub use report::Report;

@@ -45,16 +45,21 @@ impl Report {
     }
 
     fn tolerates(&self, finding: &Finding) -> bool {
-        let resources = matches!(finding, Finding::ResourcesLeft { .. });
+        let resources = match finding {
+            Finding::ResourcesLeft { .. } => true,
+            Finding::Grew(growth) => growth.counted.is_resource(),
+            _ => false,
+        };
         (self.mode == Mode::Warn && finding.is_leak())
             || (resources && self.resource_mode != ResourceMode::Fail)
     }
 
     pub(crate) fn verdict(&self) -> Verdict {
-        let only_resources = self
-            .findings
-            .iter()
-            .all(|finding| matches!(finding, Finding::ResourcesLeft { .. }));
+        let only_resources = self.findings.iter().all(|finding| match finding {
+            Finding::ResourcesLeft { .. } => true,
+            Finding::Grew(growth) => growth.counted.is_resource(),
+            _ => false,
+        });
         match (self.passed(), self.findings.is_empty()) {
             (true, true) => Verdict::Passed,
             (true, false) if only_resources && self.mode != Mode::Warn => {
@@ -79,6 +84,7 @@ impl Finding {
                 | Finding::HookTooLate { .. }
                 | Finding::BlockingPoll { .. }
                 | Finding::ResourcesLeft { .. }
+                | Finding::Grew(_)
         )
     }
 }

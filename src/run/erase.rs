@@ -23,31 +23,79 @@ pub(crate) trait ErasedTest {
     fn setup<'a>(&'a mut self, steps: &'a mut Steps<'_>) -> Option<LocalBoxFuture<'a, bool>>;
     /// Runs the body on the fixtures; gives its failure, if it returned one.
     fn body(&mut self) -> LocalBoxFuture<'_, Option<String>>;
+    /// Whether the body can run again (`repeat`): a body given as an `FnOnce` runs once.
+    fn repeatable(&self) -> bool;
     /// Tears down the fixtures that were set up. `None` for a test without fixtures.
     fn teardown<'a>(&'a mut self, steps: &'a mut Steps<'_>) -> Option<LocalBoxFuture<'a, ()>>;
 }
 
 /// A body and its fixtures, with the types the user wrote.
-pub(crate) struct TypedTest<S, F, R> {
+pub(crate) struct TypedTest<S, B, R> {
     fixtures: Option<S>,
-    body: Option<F>,
+    body: B,
     outcome: PhantomData<fn() -> R>,
 }
 
-impl<S, F, R> TypedTest<S, F, R> {
-    pub(crate) fn new(body: F) -> Self {
+impl<S, B, R> TypedTest<S, B, R> {
+    pub(crate) fn new(body: B) -> Self {
         TypedTest {
             fixtures: None,
-            body: Some(body),
+            body,
             outcome: PhantomData,
         }
     }
 }
 
-impl<S, F, R> ErasedTest for TypedTest<S, F, R>
+/// A body that runs once: an `AsyncFnOnce`.
+pub(crate) struct RunsOnce<F>(pub(crate) Option<F>);
+
+/// A body that can run again, for `repeat`: an `AsyncFnMut`.
+pub(crate) struct RunsAgain<F>(pub(crate) F);
+
+/// How the run starts a body, once or again.
+pub(crate) trait Body<S, R> {
+    const REPEATABLE: bool;
+    /// The body's next run on `fixtures`, giving its failure; `None` once a body that runs
+    /// once has run.
+    fn start<'a>(&'a mut self, fixtures: &'a mut S) -> Option<LocalBoxFuture<'a, Option<String>>>
+    where
+        R: 'a;
+}
+
+impl<S, R: TestOutcome, F: AsyncFnOnce(&mut S) -> R> Body<S, R> for RunsOnce<F> {
+    const REPEATABLE: bool = false;
+
+    fn start<'a>(&'a mut self, fixtures: &'a mut S) -> Option<LocalBoxFuture<'a, Option<String>>>
+    where
+        R: 'a,
+    {
+        let body = self.0.take()?;
+        Some(Box::pin(async move {
+            let body = pin!(body(fixtures));
+            ShortBacktrace(body).await.failure().map(backtraces::trim)
+        }))
+    }
+}
+
+impl<S, R: TestOutcome, F: AsyncFnMut(&mut S) -> R> Body<S, R> for RunsAgain<F> {
+    const REPEATABLE: bool = true;
+
+    fn start<'a>(&'a mut self, fixtures: &'a mut S) -> Option<LocalBoxFuture<'a, Option<String>>>
+    where
+        R: 'a,
+    {
+        let body = &mut self.0;
+        Some(Box::pin(async move {
+            let body = pin!(body(fixtures));
+            ShortBacktrace(body).await.failure().map(backtraces::trim)
+        }))
+    }
+}
+
+impl<S, B, R> ErasedTest for TypedTest<S, B, R>
 where
     S: FixtureSet,
-    F: AsyncFnOnce(&mut S) -> R,
+    B: Body<S, R>,
     R: TestOutcome,
 {
     fn setup<'a>(&'a mut self, steps: &'a mut Steps<'_>) -> Option<LocalBoxFuture<'a, bool>> {
@@ -63,14 +111,14 @@ where
     }
 
     fn body(&mut self) -> LocalBoxFuture<'_, Option<String>> {
-        match (self.fixtures.as_mut(), self.body.take()) {
-            (Some(fixtures), Some(body)) => Box::pin(async move {
-                let body = pin!(body(fixtures));
-                let failure = ShortBacktrace(body).await.failure();
-                failure.map(backtraces::trim)
-            }),
-            _ => Box::pin(ready(None)),
-        }
+        self.fixtures
+            .as_mut()
+            .and_then(|fixtures| self.body.start(fixtures))
+            .unwrap_or_else(|| Box::pin(ready(None)))
+    }
+
+    fn repeatable(&self) -> bool {
+        B::REPEATABLE
     }
 
     fn teardown<'a>(&'a mut self, steps: &'a mut Steps<'_>) -> Option<LocalBoxFuture<'a, ()>> {

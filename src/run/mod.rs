@@ -3,9 +3,11 @@
 
 mod erase;
 pub(crate) mod fixture;
+pub(crate) mod gauges;
 pub(crate) mod hang;
 pub(crate) mod hooks;
 pub(crate) mod outcome;
+mod repeat;
 mod runtime;
 mod settle;
 pub(crate) mod state;
@@ -17,7 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
-pub(crate) use erase::{ErasedTest, TypedTest};
+pub(crate) use erase::{ErasedTest, RunsAgain, RunsOnce, TypedTest};
 pub(crate) use steps::Steps;
 
 use crate::findings::{
@@ -28,6 +30,7 @@ use crate::observe::resources::{ResourceCheck, Unchecked};
 use crate::observe::spawns::LentSubscriber;
 use crate::observe::{console, polls, watchdog};
 use crate::run::hooks::Hooks;
+use crate::run::repeat::Counts;
 use crate::run::runtime::TestRuntime;
 use crate::run::settle::Leftovers;
 use crate::run::state::{Findings, RunState};
@@ -91,6 +94,7 @@ fn run_resolved(
         allowed: Mutex::new(Vec::new()),
         spawns: crate::observe::spawns::SpawnLog::new(),
         watch: hang::StepWatch::new(settings.max_poll, settings.on_hang == OnHang::Wait),
+        gauges: gauges::Gauges::default(),
     });
     let detecting = settings.mode != Mode::Off;
     let mut resource_check = if detecting {
@@ -130,7 +134,7 @@ fn run_resolved(
     // catches what escapes it (a panicking `Drop` of a timed-out body, say) so that the
     // runtime still shuts down with a bound instead of waiting in its own `Drop`.
     let driven = catch_unwind(AssertUnwindSafe(|| {
-        runtime.block_on(drive(settings, test, &run))
+        runtime.block_on(drive(settings, test, &run, resource_check.is_some()))
     }));
     let Driven {
         test_panic,
@@ -238,8 +242,14 @@ fn say_once_resources_unchecked(why: &Unchecked) {
     });
 }
 
-/// Steps 2 to 5 of a run: setup, body, teardown, settle.
-async fn drive(settings: &Resolved, test: &mut dyn ErasedTest, run: &RunState) -> Driven {
+/// Steps 2 to 5 of a run: setup, body (`repeat` times, counting after each), teardown, settle.
+/// `process_is_the_tests` says whether the process's descriptors and threads may be counted.
+async fn drive(
+    settings: &Resolved,
+    test: &mut dyn ErasedTest,
+    run: &RunState,
+    process_is_the_tests: bool,
+) -> Driven {
     let leftovers = Leftovers::new(run, &settings.allow_rules);
     let mut steps = Steps::new(run, settings.timeout, settings.teardown_timeout);
     let mut test_panic = None;
@@ -248,24 +258,55 @@ async fn drive(settings: &Resolved, test: &mut dyn ErasedTest, run: &RunState) -
         None => true,
     };
     if set_up {
-        match steps
-            .bounded(Phase::Body, settings.timeout, test.body())
-            .await
+        let repetitions = if test.repeatable() {
+            settings.repeat
+        } else {
+            1
+        };
+        let mut counts = (repetitions > 1 && settings.mode != Mode::Off)
+            .then(|| Counts::new(process_is_the_tests));
+        if let Some(counts) = &mut counts {
+            counts.take(run).await;
+        }
+        let mut ran = 0;
+        while ran < repetitions {
+            ran += 1;
+            let failed = match steps
+                .bounded(Phase::Body, settings.timeout, test.body())
+                .await
+            {
+                watchdog::Bounded::Completed(None) => false,
+                watchdog::Bounded::Completed(Some(error)) => {
+                    run.findings.push(Finding::TestFailed { error });
+                    true
+                }
+                watchdog::Bounded::Panicked(payload) => {
+                    run.findings.push(Finding::TestPanicked {
+                        message: panic_payload::message(&*payload),
+                    });
+                    test_panic = Some(payload);
+                    true
+                }
+                watchdog::Bounded::TimedOut => {
+                    run.findings.push(Finding::TestTimedOut {
+                        after: settings.timeout,
+                    });
+                    true
+                }
+            };
+            if failed {
+                break;
+            }
+            if let Some(counts) = &mut counts {
+                counts.take(run).await;
+            }
+        }
+        // A run cut short by a failure is judged on that failure, not on part of a series.
+        if let Some(counts) = &counts
+            && ran == repetitions
         {
-            watchdog::Bounded::Completed(None) => {}
-            watchdog::Bounded::Completed(Some(error)) => {
-                run.findings.push(Finding::TestFailed { error });
-            }
-            watchdog::Bounded::Panicked(payload) => {
-                run.findings.push(Finding::TestPanicked {
-                    message: panic_payload::message(&*payload),
-                });
-                test_panic = Some(payload);
-            }
-            watchdog::Bounded::TimedOut => {
-                run.findings.push(Finding::TestTimedOut {
-                    after: settings.timeout,
-                });
+            for growth in counts.growth(repetitions) {
+                run.findings.push(Finding::Grew(growth));
             }
         }
         steps.run_hooks().await;

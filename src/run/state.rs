@@ -12,6 +12,7 @@ use tokio::task::{AbortHandle, Id as TaskId};
 
 use crate::findings::Finding;
 use crate::observe::spawns::SpawnLog;
+use crate::run::gauges::Gauges;
 use crate::run::hang::StepWatch;
 use crate::run::hooks::Hooks;
 use crate::run::task_panics::TaskPanics;
@@ -36,6 +37,7 @@ pub(crate) struct RunState {
     pub(crate) allowed: Mutex<Vec<AbortHandle>>,
     pub(crate) spawns: SpawnLog,
     pub(crate) watch: StepWatch,
+    pub(crate) gauges: Gauges,
 }
 
 /// The findings of a run, in the order they were found.

@@ -27,6 +27,9 @@ pub const TEARDOWN_TIMEOUT_VARIABLE: &str = "LEAKCHECK_TEARDOWN_TIMEOUT";
 pub const REPORT_VARIABLE: &str = "LEAKCHECK_REPORT";
 /// `LEAKCHECK_ALLOW_LEAKS`: the default `allow_leaks`, entries separated by commas.
 pub const ALLOW_LEAKS_VARIABLE: &str = "LEAKCHECK_ALLOW_LEAKS";
+/// `LEAKCHECK_REPEAT`: the default `repeat`, how many times a test's body runs (a whole
+/// number, at least 1; the test's own `repeat` wins).
+pub const REPEAT_VARIABLE: &str = "LEAKCHECK_REPEAT";
 /// `LEAKCHECK_MAX_POLL`: the default `max_poll`.
 pub const MAX_POLL_VARIABLE: &str = "LEAKCHECK_MAX_POLL";
 /// `LEAKCHECK_HANG=exit|wait`: what to do about a test stuck in synchronous code.
@@ -59,6 +62,7 @@ pub(crate) struct Environment {
     pub(crate) report: Option<PathBuf>,
     pub(crate) allow_leaks: Option<Vec<AllowRule>>,
     pub(crate) max_poll: Option<Duration>,
+    pub(crate) repeat: Option<usize>,
     pub(crate) on_hang: OnHang,
     pub(crate) resources: Option<ResourceMode>,
     /// Record task names and blocking work's spawn sites: read in `tokio_unstable` builds, and
@@ -139,9 +143,21 @@ impl Environment {
         };
         let task_names = switch(TASK_NAMES_VARIABLE, true);
         let console = switch(CONSOLE_VARIABLE, false);
+        let repeat = set(REPEAT_VARIABLE).and_then(|value| {
+            match value.trim().parse::<usize>() {
+                Ok(count) if count >= 1 => Some(count),
+                _ => {
+                    problems.push(format!(
+                        "{REPEAT_VARIABLE}={value:?} is not a number of repetitions: write a whole number, at least 1, like 20"
+                    ));
+                    None
+                }
+            }
+        });
         let environment = Environment {
             mode,
             max_poll,
+            repeat,
             on_hang,
             resources,
             task_names,

@@ -59,6 +59,7 @@ pub(crate) struct TestOptions {
     pub(crate) resources: Option<ResourceMode>,
     /// For a `#[should_panic]` test, what its panic message must hold (empty: anything).
     pub(crate) should_panic: Option<String>,
+    pub(crate) repeat: Option<usize>,
 }
 
 /// A test's settings once the environment has filled in what the test left open.
@@ -72,6 +73,8 @@ pub(crate) struct Resolved {
     pub(crate) max_poll: Option<Duration>,
     pub(crate) on_hang: OnHang,
     pub(crate) resources: ResourceMode,
+    /// How many times the body runs; 1 for a test that does not repeat.
+    pub(crate) repeat: usize,
 }
 
 impl TestOptions {
@@ -98,6 +101,7 @@ impl TestOptions {
             max_poll: self.max_poll.or(environment.max_poll),
             on_hang: environment.on_hang,
             resources: self.resources.or(environment.resources).unwrap_or_default(),
+            repeat: self.repeat.or(environment.repeat).unwrap_or(1),
         })
     }
 

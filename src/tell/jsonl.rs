@@ -56,6 +56,7 @@ pub(crate) fn line(report: &Report) -> String {
         .iter()
         .map(|poll| long_poll(poll, false))
         .collect();
+    let mut growth = Vec::new();
     let mut leaked_tasks = 0;
     let mut leaked_blocking = 0;
     for finding in report.findings() {
@@ -104,6 +105,13 @@ pub(crate) fn line(report: &Report) -> String {
                 ("name", optional(task.name.as_deref())),
             ])),
             Finding::BlockingPoll { poll, .. } => long_polls.push(long_poll(poll, true)),
+            Finding::Grew(grown) => growth.push(object(&[
+                ("what", string(&grown.counted.to_string())),
+                ("per_repetition", grown.least.to_string()),
+                ("most", grown.most.to_string()),
+                ("repetitions", grown.repetitions.to_string()),
+                ("warm_up", grown.warm_up.to_string()),
+            ])),
             Finding::ResourcesLeft { resources, .. } => {
                 left.extend(resources.iter().map(|resource| {
                     object(&[
@@ -181,6 +189,7 @@ pub(crate) fn line(report: &Report) -> String {
         ("long_polls", array(&long_polls)),
         ("resources", array(&left)),
         ("allowed", array(&allowed)),
+        ("growth", array(&growth)),
         ("findings", array(&findings)),
     ]);
     line.push('\n');

@@ -4,8 +4,8 @@
 use std::fmt::{self, Display, Formatter};
 
 use crate::findings::{
-    AllowedByRule, BlockedPoll, Finding, LeakedTask, Phase, Problem, Report, ResourceKind,
-    TeardownStep, Verdict,
+    AllowedByRule, BlockedPoll, Counted, Finding, Growth, LeakedTask, Phase, Problem, Report,
+    ResourceKind, TeardownStep, Verdict,
 };
 use crate::observe::KNOWS_SPAWN_SITES;
 use crate::settings::REPORT_VARIABLE;
@@ -68,6 +68,35 @@ impl Display for AllowedByRule {
             what.push("nothing".to_owned());
         }
         write!(f, "allowed: {} by rule `{}`", what.join(" and "), self.rule)
+    }
+}
+
+impl Display for Counted {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Counted::LiveTasks => write!(f, "live tasks"),
+            Counted::Descriptors => write!(f, "open descriptors"),
+            Counted::Threads => write!(f, "threads"),
+            Counted::Gauge(name) => write!(f, "gauge `{name}`"),
+        }
+    }
+}
+
+impl Display for Growth {
+    /// `live tasks grew by 1 every repetition (20 repetitions, 5 warm-up)`.
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let by = if self.least == self.most {
+            self.least.to_string()
+        } else {
+            format!("{} to {}", self.least, self.most)
+        };
+        write!(
+            f,
+            "{} grew by {by} every repetition ({}, {} warm-up)",
+            self.counted,
+            plural(self.repetitions, "repetition", "repetitions"),
+            self.warm_up
+        )
     }
 }
 
@@ -167,6 +196,7 @@ impl Display for Finding {
             Finding::Harness { message } => {
                 write!(f, "leakcheck could not run the test: {message}")
             }
+            Finding::Grew(growth) => write!(f, "{growth}"),
             Finding::ReportNotWritten { path, error } => write!(
                 f,
                 "the test's report line could not be written to {REPORT_VARIABLE}={}: {error}",
@@ -257,6 +287,9 @@ fn hint(finding: &Finding) -> Option<&'static str> {
             "leakcheck fails a test on every panic of its tasks, awaited and handled or not: \
              if the test expects this one, declare it with leakcheck::expect_task_panic(\"<words of the panic>\"); \
              if not, a panic whose JoinHandle nobody awaits is lost, so await it and handle the JoinError",
+        ),
+        Finding::Grew(_) => Some(
+            "what each repetition starts or keeps is never let go: end it (stop the task, drop the subscriber, close the file) before the repetition ends, or bound what is kept; growth in the first repetitions only is warm-up and does not fail",
         ),
         Finding::ExpectedPanicMissing { .. } => Some(
             "the panic's message must contain the declared words; check that the task ran and panicked before the test ended",

@@ -259,6 +259,23 @@ pub(crate) fn text(summary: &Summary) -> String {
             let _ = writeln!(out, "  ... and {} more", left.len() - TOP);
         }
     }
+    let growing: Vec<&ReportLine> = summary
+        .tests
+        .iter()
+        .filter(|test| !test.growth.is_empty())
+        .collect();
+    if !growing.is_empty() {
+        let _ = writeln!(out, "\nGrowing tests");
+        for test in growing.iter().take(TOP) {
+            for grew in &test.growth {
+                let _ = writeln!(
+                    out,
+                    "  {} grew by {} every repetition ({} repetitions) / {}",
+                    grew.what, grew.per_repetition, grew.repetitions, test.test
+                );
+            }
+        }
+    }
     let allowed = summary.allowed();
     if !allowed.is_empty() {
         let _ = writeln!(out, "\nAllowed by rule");
@@ -440,7 +457,7 @@ mod tests {
     const FIRST_MACHINE: &str = r#"{"test":"feed::publishes","outcome":"failed","mode":"fail","duration_ms":260.0,"settle_ms":250.0,"leaked_tasks":3,"leaks":[{"site":"src/feed.rs:77:13","name":null,"id":"4","awaiting":null},{"site":"src/feed.rs:77:13","name":null,"id":"5","awaiting":null},{"site":"src/ws.rs:12:5","name":"reconnect","id":"6","awaiting":null}],"leaked_blocking":0,"blocking":[],"panics":[],"teardowns":[{"step":"fixture Feed","ms":5000.2,"outcome":"timed out","detail":null}],"findings":["3 tasks leaked"]}
 {"test":"feed::quiet","outcome":"passed","mode":"fail","duration_ms":1.0,"settle_ms":0.0,"leaked_tasks":0,"leaks":[],"leaked_blocking":0,"blocking":[],"panics":[],"teardowns":[{"step":"fixture Feed","ms":2.5,"outcome":"ok","detail":null}],"findings":[]}
 "#;
-    const SECOND_MACHINE: &str = r#"{"test":"orders::fills","allowed":[{"rule":"bb8","tasks":26,"resources":0},{"rule":"thread:tailer","tasks":0,"resources":1}],"outcome":"failed","mode":"fail","duration_ms":255.0,"settle_ms":250.0,"leaked_tasks":1,"leaks":[{"site":"src/feed.rs:77:13","name":null,"id":"9","awaiting":null}],"leaked_blocking":1,"blocking":[],"panics":[{"message":"boom","location":null}],"teardowns":[],"resources":[{"kind":"Socket","what":"TCP 127.0.0.1:41873 (listening)"}],"long_polls":[{"what":"task spawned at src/quotes.rs:9:5 (id 3)","ms":1250.0,"failed":false},{"what":"the test body","ms":900.0,"failed":true}],"findings":[]}
+    const SECOND_MACHINE: &str = r#"{"test":"orders::fills","growth":[{"what":"gauge `subscribers`","per_repetition":1,"most":1,"repetitions":20,"warm_up":5}],"allowed":[{"rule":"bb8","tasks":26,"resources":0},{"rule":"thread:tailer","tasks":0,"resources":1}],"outcome":"failed","mode":"fail","duration_ms":255.0,"settle_ms":250.0,"leaked_tasks":1,"leaks":[{"site":"src/feed.rs:77:13","name":null,"id":"9","awaiting":null}],"leaked_blocking":1,"blocking":[],"panics":[{"message":"boom","location":null}],"teardowns":[],"resources":[{"kind":"Socket","what":"TCP 127.0.0.1:41873 (listening)"}],"long_polls":[{"what":"task spawned at src/quotes.rs:9:5 (id 3)","ms":1250.0,"failed":false},{"what":"the test body","ms":900.0,"failed":true}],"findings":[]}
 {"test":"stable::counted","outcome":"warned","mode":"warn","duration_ms":255.0,"settle_ms":250.0,"leaked_tasks":2,"leaks":[],"leaked_blocking":0,"blocking":[],"panics":[],"teardowns":[],"findings":[]}
 "#;
 
@@ -495,6 +512,10 @@ mod tests {
         );
         assert!(
             text.contains("\nResources left behind\n  kind          what / test\n  Socket        TCP 127.0.0.1:41873 (listening) / orders::fills"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\nGrowing tests\n  gauge `subscribers` grew by 1 every repetition (20 repetitions) / orders::fills\n"),
             "{text}"
         );
         assert!(

@@ -95,6 +95,12 @@ fn kept() -> MutexGuard<'static, HashSet<Held>> {
     lock(&KEPT)
 }
 
+/// How many descriptors and threads the process has now, where the kernel counts them: two
+/// `stat` calls, for a repeated test's count after each repetition.
+pub(crate) fn process_counts() -> Option<(usize, usize)> {
+    Counts::now().ok()?.descriptors_and_threads()
+}
+
 /// What the process holds now, to be compared with [`keep_new`] after something was
 /// acquired; `None` where nothing is checked.
 pub(crate) fn holdings() -> Option<Snapshot> {

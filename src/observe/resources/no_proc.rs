@@ -29,6 +29,10 @@ impl Counts {
     pub(crate) fn comparable(&self) -> bool {
         false
     }
+
+    pub(crate) fn descriptors_and_threads(&self) -> Option<(usize, usize)> {
+        None
+    }
 }
 
 impl Snapshot {

@@ -64,6 +64,12 @@ impl Counts {
         })
     }
 
+    /// The open descriptors and the threads, where the kernel counts descriptors.
+    pub(crate) fn descriptors_and_threads(&self) -> Option<(usize, usize)> {
+        let descriptors = usize::try_from(self.descriptors?).ok()?;
+        Some((descriptors, usize::try_from(self.threads).ok()?))
+    }
+
     /// Whether looks can be compared by these counts: the kernel counts descriptors.
     pub(crate) fn comparable(&self) -> bool {
         self.descriptors.is_some()
