@@ -16,6 +16,8 @@ mod bound_port;
 mod detached_panic;
 #[path = "classic/fire_and_forget.rs"]
 mod fire_and_forget;
+#[path = "classic/handler_per_reconnect.rs"]
+mod handler_per_reconnect;
 #[path = "classic/hung_teardown.rs"]
 mod hung_teardown;
 #[path = "classic/reconnect_loop.rs"]
@@ -31,6 +33,7 @@ use std::sync::atomic::Ordering;
 const SCENARIOS: &[(&str, show::Scenario)] = &[
     ("fire_and_forget", fire_and_forget::SCENARIO),
     ("reconnect_loop", reconnect_loop::SCENARIO),
+    ("handler_per_reconnect", handler_per_reconnect::SCENARIO),
     ("unclosed_connection", unclosed_connection::SCENARIO),
     ("detached_panic", detached_panic::SCENARIO),
     ("hung_teardown", hung_teardown::SCENARIO),

@@ -14,6 +14,9 @@ mod detached_panic;
 #[path = "../examples/classic/fire_and_forget.rs"]
 #[allow(dead_code)] // the examples use the rest
 mod fire_and_forget;
+#[path = "../examples/classic/handler_per_reconnect.rs"]
+#[allow(dead_code)] // the examples use the rest
+mod handler_per_reconnect;
 #[path = "../examples/classic/hung_teardown.rs"]
 #[allow(dead_code)] // the examples use the rest
 mod hung_teardown;
@@ -106,6 +109,19 @@ async fn blocking_call_blocks() {
 #[leak_checked_test(max_poll = "300ms")]
 async fn blocking_call_fixed() -> Result<(), tokio::task::JoinError> {
     blocking_call::fixed_test().await
+}
+
+#[leak_checked_test(flavor = "multi_thread", repeat = 12)]
+#[should_panic(
+    expected = "gauge `quote handlers` grew by 1 every repetition (12 repetitions, 3 warm-up)"
+)]
+async fn handler_per_reconnect_grows(feed: &mut handler_per_reconnect::Feed) {
+    handler_per_reconnect::leaky_test(feed).await;
+}
+
+#[leak_checked_test(flavor = "multi_thread", repeat = 12)]
+async fn handler_per_reconnect_fixed(feed: &mut handler_per_reconnect::Feed) {
+    handler_per_reconnect::fixed_test(feed).await;
 }
 
 #[test]
