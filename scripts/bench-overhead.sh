@@ -116,6 +116,15 @@ if command -v valgrind >/dev/null; then
         f, t, l, l / t, (l - t) / 200, off, off / t
     }'
   done
+  # What counting the heap (count_allocations!) costs a suite, and what a repetition costs
+  # (repeat = 5: four more runs of each body, counted after each).
+  single=$(serial_instructions leakcheck_current_thread)
+  counted=$(serial_instructions leakcheck_current_thread_counted)
+  repeated=$(serial_instructions leakcheck_current_thread_repeated)
+  awk -v s="$single" -v c="$counted" -v r="$repeated" 'BEGIN {
+    printf "current_thread, --test-threads=1, instructions: count_allocations! %d (%.3fx); repeat = 5 %d (%d a repetition of a test)\n",
+      c, c / s, r, (r - s) / (200 * 4)
+  }'
 else
   echo "valgrind is not installed: no instruction counts"
 fi

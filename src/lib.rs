@@ -146,4 +146,38 @@ pub mod __private {
 
     /// Fails to compile, at the return type, when a test returns something a test cannot.
     pub fn assert_outcome<T: crate::TestOutcome>() {}
+
+    /// The counting allocator [`count_allocations!`](crate::count_allocations) declares.
+    pub use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
+}
+
+/// Counts the heap for repeated tests (`repeat = N`): declares, at the root of a test target
+/// (an integration test file, or the crate root of unit tests), a global allocator that counts
+/// the bytes and blocks live. A repeated test then fails when the heap grows by more than
+/// 1 KiB in nearly every repetition after the warm-up (all but one): a cache with no
+/// eviction, a log kept in memory. Without it the heap is not counted, and the first repeated
+/// test of the process says so.
+///
+/// The count is of the whole process, so it is taken only where the test is alone in it (under
+/// nextest, or with `--test-threads=1`); a parallel `cargo test` blames no test for another's
+/// allocations. The allocator is the system's with two atomic additions an allocation (the
+/// `stats_alloc` crate; leakcheck itself has no `unsafe`).
+///
+/// ```
+/// leakcheck::count_allocations!();
+///
+/// #[leakcheck::test(repeat = 10)]
+/// async fn answers_do_not_pile_up() {
+///     let answer = vec![0u8; 16 * 1024];
+///     drop(answer);
+/// }
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! count_allocations {
+    () => {
+        #[global_allocator]
+        static LEAKCHECK_COUNTED_HEAP: &$crate::__private::StatsAlloc<::std::alloc::System> =
+            &$crate::__private::INSTRUMENTED_SYSTEM;
+    };
 }

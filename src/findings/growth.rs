@@ -19,6 +19,9 @@ pub enum Counted {
     Threads,
     /// A gauge the test registered with [`crate::gauge`], by its name.
     Gauge(String),
+    /// Bytes live on the heap, where the test target counts them
+    /// ([`count_allocations!`](crate::count_allocations)) and the test is alone in its process.
+    Heap,
 }
 
 impl Counted {
@@ -51,6 +54,10 @@ pub(crate) fn warm_up(repetitions: usize) -> usize {
     (repetitions / 4).min(repetitions.saturating_sub(2))
 }
 
+/// Heap growth under this many bytes a repetition is noise: the runtime's own bookkeeping, a
+/// buffer that doubles now and then.
+pub(crate) const HEAP_NOISE_FLOOR: usize = 1024;
+
 /// One count's values: before the first repetition it was seen in, then after each.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Series {
@@ -59,8 +66,41 @@ pub(crate) struct Series {
 }
 
 impl Series {
+    /// The heap's growth: it grew when nearly every repetition after `warm_up` (all but one,
+    /// of at least three) added more than [`HEAP_NOISE_FLOOR`]; churn frees what it takes, and
+    /// a buffer that doubles grows in some repetitions only.
+    pub(crate) fn heap_growth(&self, repetitions: usize, warm_up: usize) -> Option<Growth> {
+        let deltas: Vec<i128> = self
+            .values
+            .windows(2)
+            .map(|pair| pair[1] as i128 - pair[0] as i128)
+            .collect();
+        let judged = deltas.get(warm_up.min(deltas.len())..)?;
+        if judged.len() < 3 {
+            return None;
+        }
+        let grown: Vec<usize> = judged
+            .iter()
+            .filter(|delta| **delta > HEAP_NOISE_FLOOR as i128)
+            .map(|delta| usize::try_from(*delta).unwrap_or(usize::MAX))
+            .collect();
+        if grown.len() + 1 < judged.len() {
+            return None;
+        }
+        Some(Growth {
+            counted: self.counted.clone(),
+            least: *grown.iter().min()?,
+            most: *grown.iter().max()?,
+            repetitions,
+            warm_up,
+        })
+    }
+
     /// Whether the count grew with every repetition after `warm_up`, and by how much.
     pub(crate) fn growth(&self, repetitions: usize, warm_up: usize) -> Option<Growth> {
+        if self.counted == Counted::Heap {
+            return self.heap_growth(repetitions, warm_up);
+        }
         let deltas: Vec<usize> = self
             .values
             .windows(2)
@@ -136,6 +176,49 @@ mod tests {
             None,
             "too few to judge"
         );
+    }
+
+    #[test]
+    fn the_heap_grows_when_nearly_every_repetition_keeps_more_than_the_noise() {
+        let heap = |values: &[usize]| Series {
+            counted: Counted::Heap,
+            values: values.to_vec(),
+        };
+        let kib = 1024;
+        // A cache with no eviction: 16 KiB a repetition, one repetition freeing a little.
+        let cache: Vec<usize> = [0, 16, 32, 48, 64, 80, 79, 95, 111]
+            .iter()
+            .map(|value| 100 * kib + value * kib)
+            .collect();
+        let growth = heap(&cache).growth(8, warm_up(8)).expect("it grew");
+        assert_eq!((growth.least, growth.most), (16 * kib, 16 * kib));
+        // Churn around a steady heap, and a buffer that doubled twice.
+        for values in [
+            &[
+                100 * kib,
+                100 * kib + 300,
+                100 * kib - 200,
+                100 * kib + 100,
+                100 * kib,
+                100 * kib,
+                100 * kib + 50,
+                100 * kib,
+                100 * kib,
+            ][..],
+            &[
+                64 * kib,
+                64 * kib,
+                128 * kib,
+                128 * kib,
+                128 * kib,
+                256 * kib,
+                256 * kib,
+                256 * kib,
+                256 * kib,
+            ],
+        ] {
+            assert_eq!(heap(values).growth(8, warm_up(8)), None, "{values:?}");
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! Observers hand back data; none of them knows a run's state or writes a report.
 
 pub(crate) mod console;
+pub(crate) mod heap;
 pub(crate) mod polls;
 pub(crate) mod resources;
 pub(crate) mod spawns;

@@ -26,11 +26,11 @@ use crate::findings::{
     AllowedByRule, BlockedPoll, Finding, Mode, Phase, Report, TeardownRecord, count_allowed,
     settle_declared_panics,
 };
-use crate::observe::resources::{ResourceCheck, Unchecked};
+use crate::observe::resources::{self, ResourceCheck, Unchecked};
 use crate::observe::spawns::LentSubscriber;
 use crate::observe::{console, polls, watchdog};
 use crate::run::hooks::Hooks;
-use crate::run::repeat::Counts;
+use crate::run::repeat::{Counting, Counts};
 use crate::run::runtime::TestRuntime;
 use crate::run::settle::Leftovers;
 use crate::run::state::{Findings, RunState};
@@ -97,6 +97,8 @@ fn run_resolved(
         gauges: gauges::Gauges::default(),
     });
     let detecting = settings.mode != Mode::Off;
+    // What the process holds and allocates is this test's only where it runs alone.
+    let alone = resources::alone_in_process() && !state::any();
     let mut resource_check = if detecting {
         ResourceCheck::start(settings.resources, state::any()).unwrap_or_else(|why| {
             say_once_resources_unchecked(&why);
@@ -134,7 +136,11 @@ fn run_resolved(
     // catches what escapes it (a panicking `Drop` of a timed-out body, say) so that the
     // runtime still shuts down with a bound instead of waiting in its own `Drop`.
     let driven = catch_unwind(AssertUnwindSafe(|| {
-        runtime.block_on(drive(settings, test, &run, resource_check.is_some()))
+        let counting = Counting {
+            process: resource_check.is_some(),
+            heap: alone,
+        };
+        runtime.block_on(drive(settings, test, &run, counting))
     }));
     let Driven {
         test_panic,
@@ -243,16 +249,17 @@ fn say_once_resources_unchecked(why: &Unchecked) {
 }
 
 /// Steps 2 to 5 of a run: setup, body (`repeat` times, counting after each), teardown, settle.
-/// `process_is_the_tests` says whether the process's descriptors and threads may be counted.
+/// `counting` says what of the process a repeated run may count as the test's.
 async fn drive(
     settings: &Resolved,
     test: &mut dyn ErasedTest,
     run: &RunState,
-    process_is_the_tests: bool,
+    counting: Counting,
 ) -> Driven {
     let leftovers = Leftovers::new(run, &settings.allow_rules);
     let mut steps = Steps::new(run, settings.timeout, settings.teardown_timeout);
     let mut test_panic = None;
+    let mut notes = Vec::new();
     let set_up = match test.setup(&mut steps) {
         Some(setup) => setup.await,
         None => true,
@@ -263,8 +270,8 @@ async fn drive(
         } else {
             1
         };
-        let mut counts = (repetitions > 1 && settings.mode != Mode::Off)
-            .then(|| Counts::new(process_is_the_tests));
+        let mut counts =
+            (repetitions > 1 && settings.mode != Mode::Off).then(|| Counts::new(counting));
         if let Some(counts) = &mut counts {
             counts.take(run).await;
         }
@@ -309,6 +316,9 @@ async fn drive(
                 run.findings.push(Finding::Grew(growth));
             }
         }
+        if let Some(counts) = &counts {
+            notes.extend(counts.heap_unmeasured());
+        }
         steps.run_hooks().await;
         if let Some(teardown) = test.teardown(&mut steps) {
             teardown.await;
@@ -333,7 +343,8 @@ async fn drive(
     } else {
         Vec::new()
     };
-    let warnings = leftovers.rule_warnings(leaked, &tasks);
+    let mut warnings = leftovers.rule_warnings(leaked, &tasks);
+    warnings.extend(notes);
     let allowed = leftovers.allowed_by_rule();
     if leaked > 0 {
         run.findings.push(Finding::TasksLeaked {

@@ -1,29 +1,59 @@
 //! A repeated test's counts: read before the first repetition and after each, then judged by
 //! the growth rule of `findings/growth.rs`.
 
+use std::sync::Once;
+
 use tokio::runtime::Handle;
 
 use crate::findings::{Counted, Growth, Series, warm_up};
-use crate::observe::resources;
+use crate::observe::{heap, resources};
 use crate::run::state::RunState;
+use crate::tell::warnings;
+
+/// Why the heap is not counted is said once per process: every repeated test would say it.
+static SAID_HEAP_UNMEASURED: Once = Once::new();
 
 /// Yields before each count, so that tasks a repetition ended have finished: churn must not
 /// read as growth.
 const YIELDS_BEFORE_A_COUNT: u32 = 8;
 
+/// What of the process a repeated run may count as its test's.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Counting {
+    /// Descriptors and threads: the resource check runs.
+    pub(crate) process: bool,
+    /// The heap: the test is alone in its process.
+    pub(crate) heap: bool,
+}
+
 /// The counts of a repeated run so far.
 pub(crate) struct Counts {
     series: Vec<Series>,
-    /// Whether the process's descriptors and threads are the test's (the resource check runs).
-    of_the_process: bool,
+    counting: Counting,
 }
 
 impl Counts {
-    pub(crate) fn new(of_the_process: bool) -> Counts {
+    pub(crate) fn new(counting: Counting) -> Counts {
         Counts {
             series: Vec::new(),
-            of_the_process,
+            counting,
         }
+    }
+
+    /// The note, once per process, that the heap was not counted, and why.
+    pub(crate) fn heap_unmeasured(&self) -> Option<String> {
+        if self
+            .series
+            .iter()
+            .any(|series| series.counted == Counted::Heap)
+        {
+            return None;
+        }
+        let mut note = None;
+        SAID_HEAP_UNMEASURED.call_once(|| {
+            note = Some(warnings::heap_not_counted(heap::live_bytes().is_some()));
+        });
+        note
     }
 
     /// Reads every count once the runtime has let finished work end.
@@ -35,7 +65,12 @@ impl Counts {
             Counted::LiveTasks,
             Handle::current().metrics().num_alive_tasks(),
         );
-        if self.of_the_process
+        if self.counting.heap
+            && let Some(bytes) = heap::live_bytes()
+        {
+            self.add(Counted::Heap, bytes);
+        }
+        if self.counting.process
             && let Some((descriptors, threads)) = resources::process_counts()
         {
             self.add(Counted::Descriptors, descriptors);

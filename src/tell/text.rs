@@ -78,6 +78,7 @@ impl Display for Counted {
             Counted::Descriptors => write!(f, "open descriptors"),
             Counted::Threads => write!(f, "threads"),
             Counted::Gauge(name) => write!(f, "gauge `{name}`"),
+            Counted::Heap => write!(f, "heap"),
         }
     }
 }
@@ -85,10 +86,14 @@ impl Display for Counted {
 impl Display for Growth {
     /// `live tasks grew by 1 every repetition (20 repetitions, 5 warm-up)`.
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let amount = |count: usize| match self.counted {
+            Counted::Heap => bytes(count),
+            _ => count.to_string(),
+        };
         let by = if self.least == self.most {
-            self.least.to_string()
+            amount(self.least)
         } else {
-            format!("{} to {}", self.least, self.most)
+            format!("{} to {}", amount(self.least), amount(self.most))
         };
         write!(
             f,
@@ -97,6 +102,19 @@ impl Display for Growth {
             plural(self.repetitions, "repetition", "repetitions"),
             self.warm_up
         )
+    }
+}
+
+/// `512 B`, `16.0 KiB`, `3.2 MiB`.
+fn bytes(count: usize) -> String {
+    const KIB: f64 = 1024.0;
+    let count_f = count as f64;
+    if count_f < KIB {
+        format!("{count} B")
+    } else if count_f < KIB * KIB {
+        format!("{:.1} KiB", count_f / KIB)
+    } else {
+        format!("{:.1} MiB", count_f / (KIB * KIB))
     }
 }
 

@@ -57,6 +57,16 @@ fn where_spawned(tasks: &[LeakedTask]) -> String {
 }
 
 /// Said once per process where the resource check cannot run.
+/// Why a repeated test did not count the heap: the target does not count allocations, or the
+/// test shares its process.
+pub(crate) fn heap_not_counted(target_counts: bool) -> String {
+    if target_counts {
+        "the heap is not counted in this process: tests run in parallel in it; it is counted with --test-threads=1 or under nextest".to_owned()
+    } else {
+        "the heap is not counted: `leakcheck::count_allocations!();` at the root of the test target counts it".to_owned()
+    }
+}
+
 pub(crate) fn resources_not_checked(why: &Unchecked) -> String {
     match why {
         Unchecked::Parallel => {

@@ -119,7 +119,7 @@ pub(crate) fn keep_new(before: Option<&Snapshot>) {
 /// nextest runs a process per test; libtest with one test thread runs one test at a time; a
 /// program that runs its checks on its main thread (the tour, a harness of its own) runs no
 /// libtest tests beside them.
-fn alone_in_process() -> bool {
+pub(crate) fn alone_in_process() -> bool {
     if std::thread::current().name() == Some("main") {
         return true;
     }
