@@ -150,7 +150,7 @@ impl leakcheck::AsyncFixture for Logs {
 
 #[leak_checked_test(resources = "fail", repeat = 8)]
 #[ignore = "keeps a file open per repetition; run alone by growing_files_fail_when_alone"]
-#[should_panic(expected = "open descriptors grew by 1 every repetition (8 repetitions, 2 warm-up)")]
+#[should_panic(expected = "open files grew by 1 every repetition (8 repetitions, 2 warm-up)")]
 async fn grows_open_files(logs: &mut Logs) {
     let file = std::fs::File::create(scratch_file(&format!("grows-{}.log", logs.0.len())))
         .expect("a scratch file");

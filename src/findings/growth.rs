@@ -13,8 +13,12 @@
 pub enum Counted {
     /// Tasks of the test's runtime still alive.
     LiveTasks,
-    /// Open descriptors of the process (where the resource check runs).
-    Descriptors,
+    /// Open sockets of the process (where the resource check runs).
+    Sockets,
+    /// Open files of the process (where the resource check runs).
+    Files,
+    /// Other open descriptors of the process: pipes, event and timer descriptors.
+    OtherDescriptors,
     /// Threads of the process (where the resource check runs).
     Threads,
     /// A gauge the test registered with [`crate::gauge`], by its name.
@@ -28,7 +32,10 @@ impl Counted {
     /// Whether the count is of what the process holds, judged by the `resources` mode as
     /// resources left behind are.
     pub(crate) fn is_resource(&self) -> bool {
-        matches!(self, Counted::Descriptors | Counted::Threads)
+        matches!(
+            self,
+            Counted::Sockets | Counted::Files | Counted::OtherDescriptors | Counted::Threads
+        )
     }
 }
 

@@ -30,6 +30,8 @@ pub(crate) struct Counting {
 pub(crate) struct Counts {
     series: Vec<Series>,
     counting: Counting,
+    /// The last descriptor count and its kinds: kinds are listed only when the count moved.
+    descriptors: Option<(usize, (usize, usize, usize))>,
 }
 
 impl Counts {
@@ -37,6 +39,7 @@ impl Counts {
         Counts {
             series: Vec::new(),
             counting,
+            descriptors: None,
         }
     }
 
@@ -73,7 +76,16 @@ impl Counts {
         if self.counting.process
             && let Some((descriptors, threads)) = resources::process_counts()
         {
-            self.add(Counted::Descriptors, descriptors);
+            let kinds = match self.descriptors {
+                Some((count, kinds)) if count == descriptors => Some(kinds),
+                _ => resources::descriptors_by_kind(),
+            };
+            if let Some(kinds) = kinds {
+                self.descriptors = Some((descriptors, kinds));
+                self.add(Counted::Sockets, kinds.0);
+                self.add(Counted::Files, kinds.1);
+                self.add(Counted::OtherDescriptors, kinds.2);
+            }
             self.add(Counted::Threads, threads);
         }
         for (name, value) in run.gauges.read() {

@@ -75,7 +75,9 @@ impl Display for Counted {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
             Counted::LiveTasks => write!(f, "live tasks"),
-            Counted::Descriptors => write!(f, "open descriptors"),
+            Counted::Sockets => write!(f, "open sockets"),
+            Counted::Files => write!(f, "open files"),
+            Counted::OtherDescriptors => write!(f, "other open descriptors"),
             Counted::Threads => write!(f, "threads"),
             Counted::Gauge(name) => write!(f, "gauge `{name}`"),
             Counted::Heap => write!(f, "heap"),

@@ -101,6 +101,11 @@ pub(crate) fn process_counts() -> Option<(usize, usize)> {
     Counts::now().ok()?.descriptors_and_threads()
 }
 
+/// The process's open descriptors by kind: (sockets, files, others).
+pub(crate) fn descriptors_by_kind() -> Option<(usize, usize, usize)> {
+    proc::descriptors_by_kind()
+}
+
 /// What the process holds now, to be compared with [`keep_new`] after something was
 /// acquired; `None` where nothing is checked.
 pub(crate) fn holdings() -> Option<Snapshot> {

@@ -76,6 +76,10 @@ pub(crate) fn current_thread_id() -> Option<u32> {
     None
 }
 
+pub(crate) fn descriptors_by_kind() -> Option<(usize, usize, usize)> {
+    None
+}
+
 pub(crate) fn waited_on(_: &[u32], _: &Snapshot) -> Vec<u32> {
     Vec::new()
 }

@@ -325,6 +325,22 @@ fn open_descriptors() -> io::Result<Vec<u32>> {
     Ok(descriptors)
 }
 
+/// The process's open descriptors by kind: (sockets, files, others). A listing and a look at
+/// each, for a repeated test whose descriptor count moved.
+pub(crate) fn descriptors_by_kind() -> Option<(usize, usize, usize)> {
+    let mut kinds = (0, 0, 0);
+    for fd in open_descriptors().ok()? {
+        match target(fd) {
+            Some(target) if target.starts_with("socket:") => kinds.0 += 1,
+            Some(target) if target.starts_with('/') => kinds.1 += 1,
+            Some(_) => kinds.2 += 1,
+            // Closed since the listing.
+            None => {}
+        }
+    }
+    Some(kinds)
+}
+
 /// Whether a descriptor's target is a listing of this process's /proc directory.
 fn is_a_listing(target: &str) -> bool {
     target.starts_with(&own(""))
