@@ -44,6 +44,7 @@ impl AsyncFixture for Watchers {
 fn tasks_kept_until_teardown_grow_with_every_repetition(
     #[values(Flavor::CurrentThread, Flavor::MultiThread)] flavor: Flavor,
 ) {
+    let spawn_line = line!() + 6;
     let report = repeated("watcher_per_request", flavor).run_repeatable_with(
         async |(watchers,): &mut (Watchers,)| {
             // A watcher added per request, stopped only at shutdown.
@@ -58,6 +59,13 @@ fn tasks_kept_until_teardown_grow_with_every_repetition(
             "live tasks grew by 1 every repetition (10 repetitions, 2 warm-up)",
             "hint: what each repetition starts or keeps is never let go",
         ],
+    );
+    // Where the growing tasks come from, in the build that knows spawn sites.
+    let site = format!("\n    tasks spawned at tests/growth.rs:{spawn_line}:");
+    assert_eq!(
+        report.to_string().contains(&site),
+        cfg!(tokio_unstable),
+        "{site:?} in\n{report}"
     );
     assert!(
         !report.to_string().contains("leaked"),

@@ -309,7 +309,7 @@ fn leakcheck_repeat_repeats_every_test_but_one_that_says_repeat_1() {
     let lines = lines(&path);
     assert_eq!(
         lines[0]["growth"],
-        serde_json::json!([{"what": "gauge `subscribers`", "per_repetition": 1, "most": 1, "repetitions": 6, "warm_up": 1}])
+        serde_json::json!([{"what": "gauge `subscribers`", "per_repetition": 1, "most": 1, "repetitions": 6, "warm_up": 1, "sites": []}])
     );
     assert_eq!(lines[1]["growth"], serde_json::json!([]));
     let run = child("child_is_clean", &[("LEAKCHECK_REPEAT", "0")]);

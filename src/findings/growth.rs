@@ -53,6 +53,8 @@ pub struct Growth {
     pub repetitions: usize,
     /// How many of the first repetitions were not judged.
     pub warm_up: usize,
+    /// For live tasks in a `tokio_unstable` build: the spawn sites whose live tasks grew too.
+    pub sites: Vec<String>,
 }
 
 /// The warm-up of `repetitions`: a quarter of them, rounded down, leaving at least two to
@@ -100,6 +102,7 @@ impl Series {
             most: *grown.iter().max()?,
             repetitions,
             warm_up,
+            sites: Vec::new(),
         })
     }
 
@@ -127,6 +130,7 @@ impl Series {
             most: *judged.iter().max().unwrap_or(&least),
             repetitions,
             warm_up,
+            sites: Vec::new(),
         })
     }
 }
@@ -153,6 +157,7 @@ mod tests {
                 most: 1,
                 repetitions: 8,
                 warm_up: 2,
+                sites: Vec::new(),
             })
         );
     }

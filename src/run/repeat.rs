@@ -6,9 +6,10 @@ use std::sync::Once;
 use tokio::runtime::Handle;
 
 use crate::findings::{Counted, Growth, Series, warm_up};
-use crate::observe::{heap, resources};
+use crate::observe::{KNOWS_SPAWN_SITES, heap, resources};
 use crate::run::state::RunState;
 use crate::tell::warnings;
+use crate::util::sites;
 
 /// Why the heap is not counted is said once per process: every repeated test would say it.
 static SAID_HEAP_UNMEASURED: Once = Once::new();
@@ -29,6 +30,8 @@ pub(crate) struct Counting {
 /// The counts of a repeated run so far.
 pub(crate) struct Counts {
     series: Vec<Series>,
+    /// Live tasks by spawn site, in a build that knows sites: which of them grew.
+    by_site: Vec<(String, Vec<usize>)>,
     counting: Counting,
     /// The last descriptor count and its kinds: kinds are listed only when the count moved.
     descriptors: Option<(usize, (usize, usize, usize))>,
@@ -38,6 +41,7 @@ impl Counts {
     pub(crate) fn new(counting: Counting) -> Counts {
         Counts {
             series: Vec::new(),
+            by_site: Vec::new(),
             counting,
             descriptors: None,
         }
@@ -91,6 +95,22 @@ impl Counts {
         for (name, value) in run.gauges.read() {
             self.add(Counted::Gauge(name), value);
         }
+        if KNOWS_SPAWN_SITES {
+            for (_, values) in &mut self.by_site {
+                values.push(0);
+            }
+            for task in run.spawns.alive() {
+                let site = sites::location(task.spawned_at);
+                match self.by_site.iter_mut().find(|(known, _)| *known == site) {
+                    Some((_, values)) => {
+                        if let Some(last) = values.last_mut() {
+                            *last += 1;
+                        }
+                    }
+                    None => self.by_site.push((site, vec![1])),
+                }
+            }
+        }
     }
 
     fn add(&mut self, counted: Counted, value: usize) {
@@ -113,6 +133,23 @@ impl Counts {
         self.series
             .iter()
             .filter_map(|series| series.growth(repetitions, warm_up))
+            .map(|mut growth| {
+                if growth.counted == Counted::LiveTasks {
+                    growth.sites = self
+                        .by_site
+                        .iter()
+                        .filter(|(_, values)| {
+                            let series = Series {
+                                counted: Counted::LiveTasks,
+                                values: values.clone(),
+                            };
+                            series.growth(repetitions, warm_up).is_some()
+                        })
+                        .map(|(site, _)| site.clone())
+                        .collect();
+                }
+                growth
+            })
             .collect()
     }
 }

@@ -111,6 +111,16 @@ pub(crate) fn line(report: &Report) -> String {
                 ("most", grown.most.to_string()),
                 ("repetitions", grown.repetitions.to_string()),
                 ("warm_up", grown.warm_up.to_string()),
+                (
+                    "sites",
+                    array(
+                        &grown
+                            .sites
+                            .iter()
+                            .map(|site| string(site))
+                            .collect::<Vec<_>>(),
+                    ),
+                ),
             ])),
             Finding::ResourcesLeft { resources, .. } => {
                 left.extend(resources.iter().map(|resource| {

@@ -103,7 +103,11 @@ impl Display for Growth {
             self.counted,
             plural(self.repetitions, "repetition", "repetitions"),
             self.warm_up
-        )
+        )?;
+        for site in &self.sites {
+            write!(f, "\ntasks spawned at {site}")?;
+        }
+        Ok(())
     }
 }
 
