@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-25}
-suites=(clean_runs attribute fixtures websocket classic_leaks blocking growth)
+suites=(clean_runs attribute fixtures websocket classic_leaks blocking growth heap)
 # Test-name filters per suite; a suite not named here runs whole.
 declare -A filters=(
   [blocking]="awaiting_yielding_and_spawn_blocking_are_not_blocking the_attribute_passes_a_test_that_awaits"

@@ -157,6 +157,18 @@ async fn grows_open_files(logs: &mut Logs) {
     logs.0.push(file);
 }
 
+#[leak_checked_test(resources = "fail", repeat = 8, flavor = "multi_thread")]
+#[ignore = "keeps a file open per repetition; run alone by growing_files_fail_when_alone"]
+#[should_panic(expected = "open files grew by 1 every repetition (8 repetitions, 2 warm-up)")]
+async fn grows_open_files_multi_thread(logs: &mut Logs) {
+    let name = format!("grows-mt-{}.log", logs.0.len());
+    let file = tokio::task::spawn_blocking(move || std::fs::File::create(scratch_file(&name)))
+        .await
+        .expect("the task ran")
+        .expect("a scratch file");
+    logs.0.push(file);
+}
+
 #[leak_checked_test(resources = "fail", repeat = 8)]
 #[ignore = "opens and closes a file per repetition; run alone by growing_files_fail_when_alone"]
 async fn opens_and_closes_files() {
@@ -289,13 +301,22 @@ fn growing_files_fail_when_alone() {
         &[
             "--ignored",
             "--test-threads=1",
+            "--exact",
             "grows_open_files",
+            "grows_open_files_multi_thread",
             "opens_and_closes_files",
         ],
         &[],
     );
     assert!(run.success, "{}", run.output);
-    assert_ran(&run.output, &["grows_open_files", "opens_and_closes_files"]);
+    assert_ran(
+        &run.output,
+        &[
+            "grows_open_files",
+            "grows_open_files_multi_thread",
+            "opens_and_closes_files",
+        ],
+    );
 }
 
 #[test]
