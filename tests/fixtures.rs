@@ -136,16 +136,22 @@ fn a_task_that_ignores_the_scope_token_fails_naming_the_scope(
 }
 
 /// A server whose handler never returns.
-struct Stuck(Loopback);
+/// A server whose handler never returns, and word that it has started: until the server has
+/// accepted the client's connection there is no handler to wait for.
+struct Stuck(Loopback, Arc<tokio::sync::Notify>);
 
 impl AsyncFixture for Stuck {
     async fn setup() -> Result<Self, BoxError> {
-        Ok(Stuck(
-            Loopback::builder()
-                .handler(|_connection| pending::<()>())
-                .start()
-                .await?,
-        ))
+        let started = Arc::new(tokio::sync::Notify::new());
+        let handler_started = Arc::clone(&started);
+        let server = Loopback::builder()
+            .handler(move |_connection| {
+                handler_started.notify_one();
+                pending::<()>()
+            })
+            .start()
+            .await?;
+        Ok(Stuck(server, started))
     }
 
     async fn teardown(self) -> Result<(), BoxError> {
@@ -159,7 +165,7 @@ fn a_handler_that_never_returns_is_bounded_and_reported(
 ) {
     let report = leaky_check("stuck_handler", flavor)
         .teardown_timeout(Duration::from_millis(300))
-        .run_with(async |_: &mut (Stuck,)| {});
+        .run_with(async |(stuck,): &mut (Stuck,)| stuck.1.notified().await);
     assert_fails_saying(
         &report,
         &[
