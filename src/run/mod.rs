@@ -100,7 +100,7 @@ fn run_resolved(
     // What the process holds and allocates is this test's only where it runs alone.
     let alone = resources::alone_in_process() && !state::any();
     let mut resource_check = if detecting {
-        ResourceCheck::start(settings.resources, state::any()).unwrap_or_else(|why| {
+        ResourceCheck::start(settings.resources, alone).unwrap_or_else(|why| {
             say_once_resources_unchecked(&why);
             None
         })
@@ -201,23 +201,16 @@ fn run_resolved(
     }
     drop(registration);
     if let Some(resource_check) = resource_check {
-        let mut resources_allowed = Vec::new();
         let left = resource_check.finish(settings.settle, |resource| {
             let rule = settings
                 .allow_rules
                 .iter()
                 .find(|rule| rule.matches_resource(resource));
             if let Some(rule) = rule {
-                count_allowed(&mut resources_allowed, rule, 0, 1);
+                count_allowed(&mut allowed, rule, 0, 1);
             }
             rule.is_some()
         });
-        for entry in resources_allowed {
-            match allowed.iter_mut().find(|known| known.rule == entry.rule) {
-                Some(known) => known.resources += entry.resources,
-                None => allowed.push(entry),
-            }
-        }
         Finding::resources_left(left)
             .into_iter()
             .for_each(|finding| run.findings.push(finding));

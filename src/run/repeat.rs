@@ -1,6 +1,7 @@
 //! A repeated test's counts: read before the first repetition and after each, then judged by
 //! the growth rule of `findings/growth.rs`.
 
+use std::collections::BTreeMap;
 use std::sync::Once;
 
 use tokio::runtime::Handle;
@@ -96,20 +97,15 @@ impl Counts {
             self.add(Counted::Gauge(name), value);
         }
         if KNOWS_SPAWN_SITES {
-            for (_, values) in &mut self.by_site {
-                values.push(0);
-            }
+            let mut alive: BTreeMap<String, usize> = BTreeMap::new();
             for task in run.spawns.alive() {
-                let site = sites::location(task.spawned_at);
-                match self.by_site.iter_mut().find(|(known, _)| *known == site) {
-                    Some((_, values)) => {
-                        if let Some(last) = values.last_mut() {
-                            *last += 1;
-                        }
-                    }
-                    None => self.by_site.push((site, vec![1])),
-                }
+                *alive.entry(sites::location(task.spawned_at)).or_default() += 1;
             }
+            for (site, values) in &mut self.by_site {
+                values.push(alive.remove(site).unwrap_or(0));
+            }
+            self.by_site
+                .extend(alive.into_iter().map(|(site, count)| (site, vec![count])));
         }
     }
 

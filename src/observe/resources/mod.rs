@@ -154,17 +154,17 @@ pub(crate) struct ResourceCheck {
 }
 
 impl ResourceCheck {
-    /// A check for a run, where the check can run; `others_running` says whether another
-    /// leak-checked test of the process is under way. [`ResourceCheck::begin`] takes the
-    /// first snapshot.
+    /// A check for a run, where the check can run; `alone` says whether the test is alone in
+    /// its process ([`alone_in_process`], and no other leak-checked test under way).
+    /// [`ResourceCheck::begin`] takes the first snapshot.
     pub(crate) fn start(
         mode: ResourceMode,
-        others_running: bool,
+        alone: bool,
     ) -> Result<Option<ResourceCheck>, Unchecked> {
         if mode == ResourceMode::Off || !cfg!(target_os = "linux") {
             return Ok(None);
         }
-        if !alone_in_process() || others_running {
+        if !alone {
             return Err(Unchecked::Parallel);
         }
         Ok(Some(ResourceCheck {
