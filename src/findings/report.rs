@@ -55,26 +55,6 @@ impl Report {
         }
     }
 
-    pub(crate) fn with_should_panic(mut self, expected: Option<String>) -> Self {
-        self.should_panic = expected;
-        self
-    }
-
-    pub(crate) fn with_resource_mode(mut self, resource_mode: ResourceMode) -> Self {
-        self.resource_mode = resource_mode;
-        self
-    }
-
-    pub(crate) fn with_allowed(mut self, allowed: Vec<AllowedByRule>) -> Self {
-        self.allowed = allowed;
-        self
-    }
-
-    pub(crate) fn with_long_polls(mut self, long_polls: Vec<BlockedPoll>) -> Self {
-        self.long_polls = long_polls;
-        self
-    }
-
     /// Polls that blocked their thread longer than [`LONG_POLL`](crate::LONG_POLL) without
     /// breaking a `max_poll`: reported as warnings. Those that broke it are findings.
     pub fn long_polls(&self) -> &[BlockedPoll] {
@@ -83,21 +63,6 @@ impl Report {
 
     pub(crate) fn with_finding(mut self, finding: Finding) -> Self {
         self.findings.push(finding);
-        self
-    }
-
-    pub(crate) fn with_mode(mut self, mode: Mode) -> Self {
-        self.mode = mode;
-        self
-    }
-
-    pub(crate) fn with_teardowns(mut self, teardowns: Vec<TeardownRecord>) -> Self {
-        self.teardowns = teardowns;
-        self
-    }
-
-    pub(crate) fn with_duration(mut self, duration: Duration) -> Self {
-        self.duration = duration;
         self
     }
 
@@ -116,20 +81,10 @@ impl Report {
         self.mode
     }
 
-    pub(crate) fn with_warnings(mut self, warnings: Vec<String>) -> Self {
-        self.warnings = warnings;
-        self
-    }
-
     /// Things worth a look that do not fail the test, such as an `allow_leaks` rule that
     /// matched nothing.
     pub fn warnings(&self) -> &[String] {
         &self.warnings
-    }
-
-    pub(crate) fn with_settle_time(mut self, settle_time: Duration) -> Self {
-        self.settle_time = settle_time;
-        self
     }
 
     /// The name of the test the report is about.

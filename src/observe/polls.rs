@@ -12,6 +12,7 @@
 //! poll, with its task number, so the report can name the task and its spawn site, and its
 //! park hook marks the thread idle.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -42,8 +43,13 @@ thread_local! {
         let mut all = slots();
         all.retain(|slot| slot.strong_count() > 0);
         all.push(Arc::downgrade(&slot));
+        HAS_SLOT.set(true);
         slot
     };
+    /// Whether the calling thread has made its slot. A slot costs its thread an allocation
+    /// and a destructor; a runtime thread that never polled a marked step or task (each
+    /// worker of a stable build) must not make one only to say it is idle.
+    static HAS_SLOT: Cell<bool> = const { Cell::new(false) };
 }
 
 /// How often the watchdog looks at the slots while a test runs. A blocking poll is measured
@@ -171,6 +177,9 @@ pub(crate) fn task_poll_started(run: u64, number: u64) {
 
 /// The calling thread, a thread of a test's runtime, has nothing to poll: it parks or stops.
 pub(crate) fn thread_parked() {
+    if !HAS_SLOT.get() {
+        return;
+    }
     SLOT.with(|slot| match slot.step_run.load(Ordering::Relaxed) {
         0 => slot.mark(0, IDLE),
         run => slot.mark(run, STEP),

@@ -3,7 +3,9 @@
 //! Every deadline of a run (the body's `timeout`, each teardown step, the settle window) must
 //! hold in real time even under `start_paused`, where tokio's own timers jump forward whenever
 //! the runtime is idle. One process-wide thread keeps the deadlines of all running tests, so a
-//! test pays a map insertion for its timeout, not a thread.
+//! test pays a map insertion for a wait, not a thread. The steps of a run (setup, body,
+//! teardown) pay not even that: their deadlines are written down for the watchdog's ticks
+//! anyway (`crate::run::hang`), which wake a step that passed its own.
 
 use std::collections::BTreeMap;
 use std::future::{Future, poll_fn};
@@ -234,8 +236,16 @@ pub(crate) enum Bounded<T> {
 ///
 /// The future is polled first, so one that is already done never counts as timed out.
 pub(crate) async fn within_deadline<F: Future>(deadline: Instant, future: F) -> Bounded<F::Output> {
+    until_expired(sleep_until(deadline), future).await
+}
+
+/// Runs `future` until it completes, panics, or `expiry` completes; `future` is polled first.
+pub(crate) async fn until_expired<F: Future>(
+    expiry: impl Future<Output = ()>,
+    future: F,
+) -> Bounded<F::Output> {
     let mut future = pin!(future);
-    let mut expiry = pin!(sleep_until(deadline));
+    let mut expiry = pin!(expiry);
     poll_fn(|cx| {
         match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
             Ok(Poll::Ready(output)) => return Poll::Ready(Bounded::Completed(output)),

@@ -11,8 +11,11 @@
 //! Shorter blocking is found by the watchdog's looks at each thread's poll slot
 //! ([`crate::observe::polls`]), filed with the run as it happens.
 
+use std::future::Future;
 use std::io::Write as _;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use crate::findings::Phase;
@@ -51,6 +54,11 @@ struct ActiveStep {
     deadline: Instant,
     /// Whether the watchdog has reported it stuck.
     reported: bool,
+    /// Set by the watchdog's tick once `deadline` has passed; the step then ends as timed
+    /// out at its next poll.
+    expired: bool,
+    /// Wakes the step's task when it expires.
+    waker: Option<Waker>,
 }
 
 impl StepWatch {
@@ -80,6 +88,37 @@ impl StepWatch {
         }
         step.reported = true;
         Some((step.phase.clone(), step.limit))
+    }
+
+    /// Whether the step under way has expired; if not, `waker` is kept to wake it when it
+    /// does.
+    fn expired_or_wake(&self, waker: &Waker) -> bool {
+        let mut step = lock(&self.step);
+        let Some(step) = step.as_mut() else {
+            return false;
+        };
+        if !step.expired {
+            match &mut step.waker {
+                Some(kept) => kept.clone_from(waker),
+                None => step.waker = Some(waker.clone()),
+            }
+        }
+        step.expired
+    }
+
+    /// Marks the step under way expired once its deadline has passed at `now`, and wakes it.
+    fn expire_if_due(&self, now: Instant) {
+        let waker = {
+            let mut step = lock(&self.step);
+            match step.as_mut() {
+                Some(step) if !step.expired && now >= step.deadline => {
+                    step.expired = true;
+                    step.waker.take()
+                }
+                _ => None,
+            }
+        };
+        waker.into_iter().for_each(Waker::wake);
     }
 
     /// The deadline of the teardown step under way, if one is.
@@ -123,8 +162,31 @@ pub(crate) fn step(
         limit,
         deadline,
         reported: false,
+        expired: false,
+        waker: None,
     });
     StepGuard(&run.watch)
+}
+
+/// Completes once the step under way of `run` has passed its deadline, as the watchdog's next
+/// tick after it finds (within [`polls::LOOK_EVERY`]): a step's limit costs it no timer of
+/// its own.
+pub(crate) fn step_expiry(run: &RunState) -> StepExpiry<'_> {
+    StepExpiry(&run.watch)
+}
+
+pub(crate) struct StepExpiry<'run>(&'run StepWatch);
+
+impl Future for StepExpiry<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0.expired_or_wake(cx.waker()) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
 }
 
 /// Runs on the watchdog's thread when a step is still running past its limit and the grace:
@@ -187,6 +249,7 @@ pub(crate) fn watch() {
         polls::looks().look(now, &Registered);
         let runs = state::all();
         for run in &runs {
+            run.watch.expire_if_due(now);
             if let Some((phase, limit)) = run.watch.stuck(now, HANG_GRACE) {
                 report_stuck(run, &phase, limit);
             }

@@ -9,13 +9,13 @@ pub(crate) mod hooks;
 pub(crate) mod outcome;
 mod repeat;
 mod runtime;
+mod runtime_threads;
 mod settle;
 pub(crate) mod state;
 mod steps;
 pub(crate) mod task_panics;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
@@ -32,6 +32,7 @@ use crate::observe::{console, polls, watchdog};
 use crate::run::hooks::Hooks;
 use crate::run::repeat::{Counting, Counts};
 use crate::run::runtime::TestRuntime;
+use crate::run::runtime_threads::RuntimeThreads;
 use crate::run::settle::Leftovers;
 use crate::run::state::{Findings, RunState};
 use crate::run::task_panics::TaskPanics;
@@ -58,7 +59,7 @@ pub(crate) fn execute(
         Ok(settings) => settings,
         Err(problem) => return harness_failure(test_name, problem),
     };
-    let report = run_resolved(test_name, options, &settings, test).with_duration(started.elapsed());
+    let report = run_resolved(test_name, options, &settings, test, started);
     match &settings.report {
         Some(path) => jsonl::append(path, report),
         None => report,
@@ -70,8 +71,8 @@ fn run_resolved(
     options: &TestOptions,
     settings: &Resolved,
     test: &mut dyn ErasedTest,
+    started: Instant,
 ) -> Report {
-    let started = Instant::now();
     if let Some(problem) = options.misconfiguration() {
         return harness_failure(test_name, problem);
     }
@@ -82,7 +83,6 @@ fn run_resolved(
     }
     // Lent before the runtime is built: building it already spawns (its workers).
     let _lent = LentSubscriber::lend();
-    let busy_threads = Arc::new(AtomicUsize::new(0));
     let run = Arc::new(RunState {
         test: test_name.clone(),
         serial: polls::next_run_serial(),
@@ -95,6 +95,7 @@ fn run_resolved(
         spawns: crate::observe::spawns::SpawnLog::new(),
         watch: hang::StepWatch::new(settings.max_poll, settings.on_hang == OnHang::Wait),
         gauges: gauges::Gauges::default(),
+        runtime_threads: RuntimeThreads::default(),
     });
     let detecting = settings.mode != Mode::Off;
     // What the process holds and allocates is this test's only where it runs alone.
@@ -119,7 +120,7 @@ fn run_resolved(
             resource_check = None;
         }
     }
-    let runtime = match TestRuntime::build(options, &busy_threads, &run, resource_check.as_ref()) {
+    let runtime = match TestRuntime::build(options, &run, resource_check.is_some()) {
         Ok(runtime) => runtime,
         Err(error) => {
             return harness_failure(
@@ -191,7 +192,7 @@ fn run_resolved(
     }
     warnings.extend(long_polls.iter().map(warnings::long_poll));
 
-    let still_busy = busy_threads.load(Ordering::SeqCst);
+    let still_busy = run.runtime_threads.alive();
     if still_busy > 0 && detecting {
         run.findings.push(Finding::BlockingTasksLeaked {
             count: still_busy,
@@ -201,7 +202,8 @@ fn run_resolved(
     }
     drop(registration);
     if let Some(resource_check) = resource_check {
-        let left = resource_check.finish(settings.settle, |resource| {
+        let runtime_threads = run.runtime_threads.ids();
+        let left = resource_check.finish(settings.settle, &runtime_threads, |resource| {
             let rule = settings
                 .allow_rules
                 .iter()
@@ -218,15 +220,21 @@ fn run_resolved(
     let mut findings = settle_declared_panics(run.findings.take(), run.panics.take_declared());
     findings.retain(|finding| detecting || !finding.is_leak());
     findings.sort_by_key(Finding::report_order);
-    Report::new(test_name, findings, test_panic)
-        .with_long_polls(long_polls)
-        .with_settle_time(settle_time)
-        .with_warnings(warnings)
-        .with_mode(settings.mode)
-        .with_resource_mode(settings.resources)
-        .with_should_panic(options.should_panic.clone())
-        .with_teardowns(teardowns)
-        .with_allowed(allowed)
+    // Built whole, not through the `with_` chain: each link moves the report once more.
+    Report {
+        test: test_name,
+        findings,
+        test_panic,
+        settle_time,
+        warnings,
+        mode: settings.mode,
+        teardowns,
+        duration: started.elapsed(),
+        long_polls,
+        allowed,
+        resource_mode: settings.resources,
+        should_panic: options.should_panic.clone(),
+    }
 }
 
 fn harness_failure(test_name: Arc<str>, message: String) -> Report {

@@ -3,15 +3,12 @@
 
 use std::future::Future;
 use std::io;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use tokio::runtime::{Builder, Handle, LocalOptions, LocalRuntime, Runtime};
 
-use crate::observe::polls;
-use crate::observe::resources::ResourceCheck;
-use crate::observe::spawns;
+use crate::observe::{polls, spawns};
 use crate::run::state::RunState;
 use crate::settings::{Flavor, TestOptions};
 
@@ -36,13 +33,14 @@ pub(crate) enum TestRuntime {
 }
 
 impl TestRuntime {
-    /// Builds the runtime `options` ask for. `busy_threads` counts its threads alive, so that
-    /// one still alive after shutdown is found: tokio keeps no other count of them on stable.
+    /// Builds the runtime `options` ask for, its threads counted in `run`'s
+    /// [`RuntimeThreads`](crate::run::runtime_threads::RuntimeThreads), with their ids where `record_thread_ids`. The hooks share the run
+    /// rather than a counter of their own: an allocation on a test's fresh thread costs more
+    /// than anything else a hook does.
     pub(crate) fn build(
         options: &TestOptions,
-        busy_threads: &Arc<AtomicUsize>,
-        run: &RunState,
-        resource_check: Option<&ResourceCheck>,
+        run: &Arc<RunState>,
+        record_thread_ids: bool,
     ) -> io::Result<TestRuntime> {
         let mut builder = match options.flavor {
             Flavor::MultiThread => Builder::new_multi_thread(),
@@ -52,21 +50,17 @@ impl TestRuntime {
         if let Some(count) = options.worker_threads {
             builder.worker_threads(count);
         }
-        let started = Arc::clone(busy_threads);
-        let stopped = Arc::clone(busy_threads);
-        let record_thread = resource_check.map(ResourceCheck::runtime_thread_recorder);
+        let started = Arc::clone(run);
+        let stopped = Arc::clone(run);
         builder
             .on_thread_start(move || {
-                started.fetch_add(1, Ordering::SeqCst);
+                started.runtime_threads.started(record_thread_ids);
                 spawns::runtime_thread_started();
-                if let Some(record) = &record_thread {
-                    record();
-                }
             })
             .on_thread_stop(move || {
                 spawns::runtime_thread_stopping();
                 polls::thread_parked();
-                stopped.fetch_sub(1, Ordering::SeqCst);
+                stopped.runtime_threads.stopped();
             });
         run.spawns.install(&mut builder, run.serial);
         let runtime = match options.flavor {

@@ -15,6 +15,7 @@ use crate::observe::spawns::SpawnLog;
 use crate::run::gauges::Gauges;
 use crate::run::hang::StepWatch;
 use crate::run::hooks::Hooks;
+use crate::run::runtime_threads::RuntimeThreads;
 use crate::run::task_panics::TaskPanics;
 use crate::util::by_runtime::{Entry, Table};
 use crate::util::sync::lock;
@@ -38,6 +39,7 @@ pub(crate) struct RunState {
     pub(crate) spawns: SpawnLog,
     pub(crate) watch: StepWatch,
     pub(crate) gauges: Gauges,
+    pub(crate) runtime_threads: RuntimeThreads,
 }
 
 /// The findings of a run, in the order they were found.

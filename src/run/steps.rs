@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::findings::{Finding, Phase, Problem, TeardownRecord, TeardownStep};
 use crate::observe::polls::Step;
-use crate::observe::watchdog::{Bounded, within_deadline};
+use crate::observe::watchdog::{Bounded, until_expired};
 use crate::run::fixture::{AsyncFixture, BoxError, short_type_name};
 use crate::run::hang;
 use crate::run::state::RunState;
@@ -83,7 +83,11 @@ impl<'run> Steps<'run> {
         let deadline = Instant::now() + limit;
         let _under_way = hang::step(self.run, phase, limit, deadline);
         let step = pin!(step);
-        within_deadline(deadline, Step::new(self.run.serial, step)).await
+        until_expired(
+            hang::step_expiry(self.run),
+            Step::new(self.run.serial, step),
+        )
+        .await
     }
 
     /// Runs every [`crate::on_teardown`] hook, the one registered last first, including hooks

@@ -30,8 +30,8 @@ use std::collections::HashSet;
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-pub(crate) use proc::Snapshot;
 use proc::{Counts, Looker};
+pub(crate) use proc::{Snapshot, current_thread_id};
 
 use crate::findings::{LeftResource, ResourceKind, ResourceMode};
 use crate::util::backoff::Backoff;
@@ -148,9 +148,6 @@ pub(crate) struct ResourceCheck {
     before: Option<Arc<Snapshot>>,
     /// The thread that runs the test (and takes the looks), where it is known.
     looker: Option<Looker>,
-    /// The ids of the run's runtime threads, which its shutdown may leave running a moment
-    /// (or, busy with blocking work, for good: that is reported as a blocking task).
-    runtime_threads: Arc<Mutex<Vec<u32>>>,
 }
 
 impl ResourceCheck {
@@ -170,7 +167,6 @@ impl ResourceCheck {
         Ok(Some(ResourceCheck {
             before: None,
             looker: None,
-            runtime_threads: Arc::default(),
         }))
     }
 
@@ -189,28 +185,19 @@ impl ResourceCheck {
         Ok(())
     }
 
-    /// Called on each of the run's runtime threads as it starts.
-    pub(crate) fn runtime_thread_recorder(&self) -> impl Fn() + Send + Sync + 'static {
-        let threads = Arc::clone(&self.runtime_threads);
-        move || {
-            if let Some(tid) = proc::current_thread_id() {
-                lock(&threads).push(tid);
-            }
-        }
-    }
-
     /// What is still held that was not before, other than what is kept on purpose, the
-    /// runtime's own threads and what `allowed` lets go; waits up to `settle` for it to go
-    /// away.
+    /// run's `runtime_threads` (which its shutdown may leave running a moment, or, busy with
+    /// blocking work, for good: that is reported as a blocking task) and what `allowed` lets
+    /// go; waits up to `settle` for it to go away.
     pub(crate) fn finish(
         &self,
         settle: Duration,
+        runtime_threads: &[u32],
         mut allowed: impl FnMut(&LeftResource) -> bool,
     ) -> Vec<LeftResource> {
         let Some(before) = &self.before else {
             return Vec::new();
         };
-        let runtime_threads = lock(&self.runtime_threads).clone();
         let deadline = Instant::now() + settle;
         let mut backoff = Backoff::new();
         loop {
