@@ -2,9 +2,10 @@
 //!
 //! A poll that blocks its thread (a `std::thread::sleep`, a blocking lock or call, a busy loop)
 //! stalls every task on that thread, and no `.await` lets tokio interrupt it. The thread cannot
-//! report on itself, so each thread keeps a slot that says what it is polling, and the
-//! watchdog thread looks at every slot a few times a second: a slot that shows the same poll
-//! at two looks far enough apart has a poll that blocked its thread at least that long.
+//! report on itself, so each thread keeps a slot that says what it is polling (and, in a build
+//! without poll hooks, each run one for its steps), and the watchdog thread looks at every
+//! slot a few times a second: a slot that shows the same poll at two looks far enough apart
+//! has a poll that blocked its thread at least that long.
 //!
 //! Marking a poll costs a few plain stores, no clock read: time is the watchdog's business.
 //! The harness marks its own steps (a fixture's setup, the body, a teardown step) in every
@@ -23,9 +24,10 @@ use std::time::{Duration, Instant};
 
 use crate::util::sync::lock;
 
-/// The slots of every thread that ever polled: the watchdog looks at threads of every run, and
-/// a thread (a blocking-pool thread, a libtest thread) may serve several runs in turn.
-static SLOTS: Mutex<Vec<Weak<PollSlot>>> = Mutex::new(Vec::new());
+/// Every slot alive: each thread's that ever polled (the watchdog looks at threads of every
+/// run, and a thread, a blocking-pool thread or a libtest thread, may serve several runs in
+/// turn), and each run's that has a [`StepSlot::Run`].
+static SLOTS: Mutex<Vec<Weak<dyn HoldsSlot>>> = Mutex::new(Vec::new());
 /// Tells slots apart: a slot freed with its thread can leave its address to a new one.
 static NEXT_SLOT_ID: AtomicU64 = AtomicU64::new(1);
 /// Tells runs apart in the slots, which outlive any one run.
@@ -36,13 +38,9 @@ static LOOKS: OnceLock<Mutex<Looks>> = OnceLock::new();
 thread_local! {
     /// The calling thread's slot: a poll is marked by the thread that makes it, with no lock.
     static SLOT: Arc<PollSlot> = {
-        let slot = Arc::new(PollSlot {
-            id: NEXT_SLOT_ID.fetch_add(1, Ordering::Relaxed),
-            ..PollSlot::default()
-        });
-        let mut all = slots();
-        all.retain(|slot| slot.strong_count() > 0);
-        all.push(Arc::downgrade(&slot));
+        let slot = Arc::new(PollSlot::new());
+        let held: Weak<PollSlot> = Arc::downgrade(&slot);
+        watch(held);
         HAS_SLOT.set(true);
         slot
     };
@@ -91,6 +89,13 @@ pub(crate) struct PollSlot {
 }
 
 impl PollSlot {
+    fn new() -> Self {
+        PollSlot {
+            id: NEXT_SLOT_ID.fetch_add(1, Ordering::Relaxed),
+            ..PollSlot::default()
+        }
+    }
+
     fn mark(&self, run: u64, polling: u64) {
         self.run.store(run, Ordering::Relaxed);
         self.polling.store(polling, Ordering::Relaxed);
@@ -112,59 +117,110 @@ impl PollSlot {
     }
 }
 
-/// Every slot ever made, for the watchdog; a slot goes when its thread ends.
-fn slots() -> MutexGuard<'static, Vec<Weak<PollSlot>>> {
+/// What a slot lives in: a thread's `Arc`, or the run whose steps mark it. The watchdog holds
+/// it weakly; a slot goes with its holder.
+pub(crate) trait HoldsSlot: Send + Sync {
+    fn slot(&self) -> &PollSlot;
+}
+
+impl HoldsSlot for PollSlot {
+    fn slot(&self) -> &PollSlot {
+        self
+    }
+}
+
+/// Every slot alive, for the watchdog.
+fn slots() -> MutexGuard<'static, Vec<Weak<dyn HoldsSlot>>> {
     lock(&SLOTS)
 }
 
-/// The calling thread's slot.
-pub(crate) fn this_thread() -> Arc<PollSlot> {
-    SLOT.with(Arc::clone)
+/// Has the watchdog look at the slot of `holder` for as long as it is alive.
+pub(crate) fn watch(holder: Weak<dyn HoldsSlot>) {
+    let mut all = slots();
+    all.retain(|slot| slot.strong_count() > 0);
+    all.push(holder);
 }
 
-/// Marks one poll of a harness step on the calling thread while alive.
-struct StepPoll {
+/// The slot a run's steps mark.
+///
+/// With `tokio_unstable`, the thread's own, which tokio's poll hooks mark for every task polled
+/// there: a task polled inside a step (a `LocalSet` in the body) takes the slot over as it
+/// takes the thread, and a stuck step's report names the task that holds the thread. Without,
+/// nothing else marks the thread, and a slot of the run's own costs a test no thread-local and
+/// no destructor on its fresh thread; the run hands itself to [`watch`].
+pub(crate) enum StepSlot {
+    Run(PollSlot),
+    Thread(Arc<PollSlot>),
+}
+
+impl StepSlot {
+    /// The step slot of a run whose steps run on the calling thread.
+    pub(crate) fn new() -> Self {
+        if cfg!(tokio_unstable) {
+            StepSlot::Thread(SLOT.with(Arc::clone))
+        } else {
+            StepSlot::Run(PollSlot::new())
+        }
+    }
+
+    /// Whether the run holds the slot, and must hand itself to [`watch`].
+    pub(crate) fn held_by_run(&self) -> bool {
+        matches!(self, StepSlot::Run(_))
+    }
+
+    pub(crate) fn slot(&self) -> &PollSlot {
+        match self {
+            StepSlot::Run(slot) => slot,
+            StepSlot::Thread(slot) => slot,
+        }
+    }
+}
+
+/// Marks one poll of a harness step on its slot while alive.
+struct StepPoll<'slot> {
+    slot: &'slot PollSlot,
     /// The step this one is nested in, or 0.
     outer: u64,
 }
 
-impl StepPoll {
-    fn start(run: u64) -> Self {
-        let outer = SLOT.with(|slot| {
-            slot.mark(run, STEP);
-            slot.step_run.swap(run, Ordering::Relaxed)
-        });
-        StepPoll { outer }
+impl<'slot> StepPoll<'slot> {
+    fn start(slot: &'slot PollSlot, run: u64) -> Self {
+        slot.mark(run, STEP);
+        let outer = slot.step_run.swap(run, Ordering::Relaxed);
+        StepPoll { slot, outer }
     }
 }
 
-impl Drop for StepPoll {
+impl Drop for StepPoll<'_> {
     fn drop(&mut self) {
-        SLOT.with(|slot| {
-            slot.step_run.store(self.outer, Ordering::Relaxed);
-            let after = if self.outer == 0 { IDLE } else { STEP };
-            slot.mark(self.outer, after);
-        });
+        self.slot.step_run.store(self.outer, Ordering::Relaxed);
+        let after = if self.outer == 0 { IDLE } else { STEP };
+        self.slot.mark(self.outer, after);
     }
 }
 
-/// A future of the harness's steps, each of whose polls is marked on its thread's slot.
-pub(crate) struct Step<F> {
+/// A future of the harness's steps, each of whose polls is marked on the run's step slot.
+pub(crate) struct Step<'slot, F> {
+    slot: &'slot PollSlot,
     run: u64,
     future: F,
 }
 
-impl<F> Step<F> {
-    pub(crate) fn new(run: u64, future: F) -> Self {
-        Step { run, future }
+impl<'slot, F> Step<'slot, F> {
+    pub(crate) fn new(slot: &'slot StepSlot, run: u64, future: F) -> Self {
+        Step {
+            slot: slot.slot(),
+            run,
+            future,
+        }
     }
 }
 
-impl<F: Future + Unpin> Future for Step<F> {
+impl<F: Future + Unpin> Future for Step<'_, F> {
     type Output = F::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let _marked = StepPoll::start(self.run);
+        let _marked = StepPoll::start(self.slot, self.run);
         Pin::new(&mut self.future).poll(cx)
     }
 }
@@ -244,9 +300,10 @@ impl Looks {
     /// having lasted longer than its run's threshold: longer, that is, between the first and
     /// the last look that saw it, so a poll is never said to have lasted longer than it did.
     pub(crate) fn look(&mut self, now: Instant, runs: &impl Runs) {
-        let live: Vec<Arc<PollSlot>> = slots().iter().filter_map(Weak::upgrade).collect();
+        let live: Vec<Arc<dyn HoldsSlot>> = slots().iter().filter_map(Weak::upgrade).collect();
         let mut still_here = Vec::with_capacity(live.len());
-        for slot in live {
+        for holder in live {
+            let slot = holder.slot();
             let key = slot.id;
             still_here.push(key);
             let changes = slot.changes.load(Ordering::Acquire);

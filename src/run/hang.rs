@@ -14,12 +14,12 @@
 use std::future::Future;
 use std::io::Write as _;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use crate::findings::Phase;
-use crate::observe::polls::{self, LongPoll, PollSlot, Polled, Runs};
+use crate::observe::polls::{self, HoldsSlot, LongPoll, PollSlot, Polled, Runs, StepSlot};
 use crate::observe::watchdog;
 use crate::run::state::{self, RunState};
 use crate::settings::LONG_POLL;
@@ -40,8 +40,8 @@ pub(crate) struct StepWatch {
     step: Mutex<Option<ActiveStep>>,
     /// Keep waiting when the test is stuck, rather than end the process.
     wait_when_stuck: bool,
-    /// The poll slot of the thread the run's steps run on.
-    thread: Arc<PollSlot>,
+    /// The poll slot the run's steps mark.
+    pub(crate) slot: StepSlot,
     /// A poll longer than this fails the test; polls past the long-poll warning are kept too.
     max_poll: Option<Duration>,
     long_polls: Mutex<Vec<LongPoll>>,
@@ -67,7 +67,7 @@ impl StepWatch {
         StepWatch {
             step: Mutex::new(None),
             wait_when_stuck,
-            thread: polls::this_thread(),
+            slot: StepSlot::new(),
             max_poll,
             long_polls: Mutex::new(Vec::new()),
         }
@@ -192,7 +192,7 @@ impl Future for StepExpiry<'_> {
 /// Runs on the watchdog's thread when a step is still running past its limit and the grace:
 /// prints the report, then ends the process unless told to wait.
 fn report_stuck(run: &RunState, phase: &Phase, limit: Duration) {
-    let polling = match run.watch.thread.polling() {
+    let polling = match run.watch.slot.slot().polling() {
         Some((serial, polled)) if serial == run.serial => {
             describe(run, polled).map_or(Polling::Unnamed, Polling::Named)
         }
@@ -243,8 +243,19 @@ impl Runs for Registered {
     }
 }
 
-/// Has the watchdog look at the poll slots and the runs' steps while any run is going.
-pub(crate) fn watch() {
+impl HoldsSlot for RunState {
+    fn slot(&self) -> &PollSlot {
+        self.watch.slot.slot()
+    }
+}
+
+/// Has the watchdog look at the poll slots and the runs' steps while any run is going, `run`'s
+/// step slot among them.
+pub(crate) fn watch(run: &Arc<RunState>) {
+    if run.watch.slot.held_by_run() {
+        let held: Weak<RunState> = Arc::downgrade(run);
+        polls::watch(held);
+    }
     watchdog::tick(polls::LOOK_EVERY, |now| {
         polls::looks().look(now, &Registered);
         let runs = state::all();

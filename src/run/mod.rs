@@ -132,7 +132,7 @@ fn run_resolved(
     let registration = state::register(runtime.handle().id(), Arc::clone(&run));
     // Lets the names layer file this run's spawn spans until the run is over.
     let _watched = run.spawns.watch(runtime.handle().id());
-    hang::watch();
+    hang::watch(&run);
     // Everything the user wrote runs under its own catch_unwind inside `drive`; this one
     // catches what escapes it (a panicking `Drop` of a timed-out body, say) so that the
     // runtime still shuts down with a bound instead of waiting in its own `Drop`.

@@ -85,7 +85,7 @@ impl<'run> Steps<'run> {
         let step = pin!(step);
         until_expired(
             hang::step_expiry(self.run),
-            Step::new(self.run.serial, step),
+            Step::new(&self.run.watch.slot, self.run.serial, step),
         )
         .await
     }
