@@ -147,6 +147,11 @@ pub mod __private {
     /// Fails to compile, at the return type, when a test returns something a test cannot.
     pub fn assert_outcome<T: crate::TestOutcome>() {}
 
+    /// The check of a test named by the literal `test`.
+    pub fn check_named(test: &'static str) -> crate::api::Check {
+        crate::api::Check::named(test)
+    }
+
     /// The counting allocator [`count_allocations!`](crate::count_allocations) declares.
     pub use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
 }

@@ -100,7 +100,7 @@ fn render(options: &Options, test: &TestFn) -> TokenStream {
     let block = &item.block;
     let body_span = block.span();
     let check = quote_spanned! {body_span=>
-        #krate::Check::new(::core::concat!(::core::module_path!(), "::", ::core::stringify!(#name)))
+        #krate::__private::check_named(::core::concat!(::core::module_path!(), "::", ::core::stringify!(#name)))
             #configuration
             .run_repeatable_with(async |__leakcheck_fixtures: &mut (#(#fixture_types,)*)| {
                 let (#(#bindings,)*) = __leakcheck_fixtures;

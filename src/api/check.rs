@@ -1,7 +1,6 @@
 //! [`Check`]: a leak-checked run, configured with builder methods.
 
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::findings::{AllowRule, Mode, Report, ResourceMode};
@@ -9,6 +8,7 @@ use crate::run::fixture::FixtureSet;
 use crate::run::outcome::TestOutcome;
 use crate::run::{self, RunsAgain, RunsOnce, TypedTest};
 use crate::settings::{Flavor, TestOptions};
+use crate::util::shared_str::SharedStr;
 
 /// A leak-checked run, configured with builder methods: what `#[leak_checked_test]` expands to.
 ///
@@ -36,7 +36,7 @@ use crate::settings::{Flavor, TestOptions};
 #[derive(Debug, Clone)]
 pub struct Check {
     // Shared with the run and its report without copying.
-    test: Arc<str>,
+    test: SharedStr,
     options: TestOptions,
 }
 
@@ -44,9 +44,16 @@ impl Check {
     /// A check of the test called `test`, with the defaults of `#[leak_checked_test]`.
     pub fn new(test: impl AsRef<str>) -> Self {
         Check {
-            // Straight into the shared name: a `String` on the way would cost the test an
-            // allocation more, on a thread too new to have any memory cached.
-            test: Arc::from(test.as_ref()),
+            test: SharedStr::copied(test.as_ref()),
+            options: TestOptions::default(),
+        }
+    }
+
+    /// A check of the test with this literal name: what the attribute writes, since a
+    /// literal is shared with the run and the report without an allocation.
+    pub(crate) fn named(test: &'static str) -> Self {
+        Check {
+            test: test.into(),
             options: TestOptions::default(),
         }
     }

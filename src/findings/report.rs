@@ -4,20 +4,20 @@
 //! it into a test's failure is `crate::api`'s.
 
 use std::fmt::{self, Formatter};
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::findings::allow::AllowedByRule;
 use crate::findings::finding::{BlockedPoll, Finding, TeardownRecord};
 use crate::findings::modes::{Mode, ResourceMode};
 use crate::util::panic_payload::{self, PanicPayload};
+use crate::util::shared_str::SharedStr;
 
 /// The outcome of a leak-checked run: everything it found, in the order it happened.
 ///
 /// A report with no findings is a pass. [`Report::assert_passed`] is what `#[leak_checked_test]`
 /// calls: it prints a failing report and fails the test.
 pub struct Report {
-    pub(crate) test: Arc<str>,
+    pub(crate) test: SharedStr,
     pub(crate) findings: Vec<Finding>,
     pub(crate) test_panic: Option<PanicPayload>,
     pub(crate) settle_time: Duration,
@@ -35,7 +35,7 @@ pub struct Report {
 
 impl Report {
     pub(crate) fn new(
-        test: Arc<str>,
+        test: SharedStr,
         findings: Vec<Finding>,
         test_panic: Option<PanicPayload>,
     ) -> Self {

@@ -39,6 +39,7 @@ use crate::run::task_panics::TaskPanics;
 use crate::settings::{Flavor, LONG_POLL, OnHang, Resolved, TestOptions};
 use crate::tell::{jsonl, warnings};
 use crate::util::panic_payload::{self, PanicPayload};
+use crate::util::shared_str::SharedStr;
 
 /// Why the resource check is off is said once per process: each test would say the same.
 static SAID_RESOURCES_UNCHECKED: Once = Once::new();
@@ -50,7 +51,7 @@ const MIN_BLOCKING_GRACE: Duration = Duration::from_millis(100);
 
 /// Runs `test` as `options` say: the whole of a leak-checked run.
 pub(crate) fn execute(
-    test_name: Arc<str>,
+    test_name: SharedStr,
     options: &TestOptions,
     test: &mut dyn ErasedTest,
 ) -> Report {
@@ -67,7 +68,7 @@ pub(crate) fn execute(
 }
 
 fn run_resolved(
-    test_name: Arc<str>,
+    test_name: SharedStr,
     options: &TestOptions,
     settings: &Resolved,
     test: &mut dyn ErasedTest,
@@ -237,7 +238,7 @@ fn run_resolved(
     }
 }
 
-fn harness_failure(test_name: Arc<str>, message: String) -> Report {
+fn harness_failure(test_name: SharedStr, message: String) -> Report {
     // A harness failure fails in every mode: nothing was checked.
     Report::new(test_name, vec![Finding::Harness { message }], None)
 }

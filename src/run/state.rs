@@ -18,6 +18,7 @@ use crate::run::hooks::Hooks;
 use crate::run::runtime_threads::RuntimeThreads;
 use crate::run::task_panics::TaskPanics;
 use crate::util::by_runtime::{Entry, Table};
+use crate::util::shared_str::SharedStr;
 use crate::util::sync::lock;
 
 /// The runs going in this process, by runtime: a test's tasks and threads reach its run from
@@ -27,7 +28,7 @@ static RUNS: Table<RunState> = Table::new();
 /// What the tasks and threads of one run share with the harness.
 pub(crate) struct RunState {
     /// The test's name, for a report written from the watchdog's thread.
-    pub(crate) test: Arc<str>,
+    pub(crate) test: SharedStr,
     /// Tells the run's polls from other runs' in the threads' poll slots.
     pub(crate) serial: u64,
     /// Everything the run finds, wherever it is found: the one sink.

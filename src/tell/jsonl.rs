@@ -249,7 +249,6 @@ fn string(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use super::{line, string};
     use crate::findings::{Finding, LeakedTask, Report};
@@ -284,7 +283,7 @@ mod tests {
             waiting_on: None,
         };
         let report = Report::new(
-            Arc::from("feed::pumps"),
+            "feed::pumps".into(),
             vec![Finding::TasksLeaked {
                 count: 1,
                 settle: std::time::Duration::from_millis(250),
