@@ -249,7 +249,6 @@ fn string(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-
     use super::{line, string};
     use crate::findings::{Finding, LeakedTask, Report};
 
