@@ -160,6 +160,9 @@ pub enum TeardownStep {
 impl Finding {
     /// One finding per kind of resource left behind, in the order of the kinds.
     pub(crate) fn resources_left(mut left: Vec<LeftResource>) -> Vec<Finding> {
+        if left.is_empty() {
+            return Vec::new();
+        }
         left.sort();
         let mut findings: Vec<Finding> = Vec::new();
         for resource in left {

@@ -39,8 +39,14 @@ impl Hooks {
         lock(&self.0).as_mut().and_then(Vec::pop)
     }
 
-    /// From now on a registered hook can no longer run; registering one is reported instead.
-    pub(crate) fn close(&self) {
-        *lock(&self.0) = None;
+    /// The hook registered last, if any is left; when none is, from now on a registered
+    /// hook can no longer run, and registering one is reported instead.
+    pub(crate) fn pop_or_close(&self) -> Option<Hook> {
+        let mut hooks = lock(&self.0);
+        let hook = hooks.as_mut().and_then(Vec::pop);
+        if hook.is_none() {
+            *hooks = None;
+        }
+        hook
     }
 }

@@ -203,8 +203,8 @@ fn run_resolved(
     }
     drop(registration);
     if let Some(resource_check) = resource_check {
-        let runtime_threads = run.runtime_threads.ids();
-        let left = resource_check.finish(settings.settle, &runtime_threads, |resource| {
+        let runtime_threads = || run.runtime_threads.ids();
+        let left = resource_check.finish(settings.settle, runtime_threads, |resource| {
             let rule = settings
                 .allow_rules
                 .iter()
@@ -327,8 +327,7 @@ async fn drive(
         }
     }
     // Hooks registered by fixture teardowns, or by tasks during a failed setup.
-    steps.run_hooks().await;
-    run.hooks.close();
+    steps.run_last_hooks().await;
 
     if settings.mode == Mode::Off {
         return Driven {

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use tokio::runtime::Handle;
+use tokio::runtime::{Handle, RuntimeMetrics};
 use tokio::task::Id as TaskId;
 
 use crate::findings::{AllowRule, AllowedByRule, LeakedTask, Phase, count_allowed};
@@ -26,6 +26,7 @@ const PANIC_UNWIND_GRACE: Duration = Duration::from_millis(250);
 
 /// The tasks a run left behind, less those it may keep.
 pub(crate) struct Leftovers<'a> {
+    metrics: RuntimeMetrics,
     baseline: usize,
     run: &'a RunState,
     rules: Vec<AllowRule>,
@@ -34,8 +35,10 @@ pub(crate) struct Leftovers<'a> {
 impl<'a> Leftovers<'a> {
     /// Counts against the tasks alive now; the task `allow_leaks` rules of `rules` apply.
     pub(crate) fn new(run: &'a RunState, rules: &[AllowRule]) -> Self {
+        let metrics = Handle::current().metrics();
         Leftovers {
-            baseline: Handle::current().metrics().num_alive_tasks(),
+            baseline: metrics.num_alive_tasks(),
+            metrics,
             run,
             rules: rules
                 .iter()
@@ -62,7 +65,7 @@ impl<'a> Leftovers<'a> {
 
     /// How many tasks beyond the baseline are alive and not allowed to be.
     fn count(&self) -> usize {
-        let alive = Handle::current().metrics().num_alive_tasks();
+        let alive = self.metrics.num_alive_tasks();
         if alive <= self.baseline {
             return 0;
         }

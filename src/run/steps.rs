@@ -99,6 +99,15 @@ impl<'run> Steps<'run> {
         }
     }
 
+    /// [`Steps::run_hooks`], the last time: once none is left, a hook registered later is
+    /// reported instead of run.
+    pub(crate) async fn run_last_hooks(&mut self) {
+        while let Some(hook) = self.run.hooks.pop_or_close() {
+            self.bounded_teardown(TeardownStep::Hook(hook.location), hook.cleanup)
+                .await;
+        }
+    }
+
     async fn bounded_teardown(
         &mut self,
         step: TeardownStep,
