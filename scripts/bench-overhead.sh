@@ -5,7 +5,9 @@
 # current-thread and the multi-thread runtime. Also: peak memory of each suite, and how long a
 # leaky test takes to be reported beyond its settle, and the per-test cost inside one process
 # (with how many clean runs waited in the settle at all). Then the resource check's cost, where
-# it runs: under nextest and with --test-threads=1, and what one look at /proc costs.
+# it runs: under nextest and with --test-threads=1, and what one look at /proc costs. Last,
+# instruction counts under callgrind, which a loaded machine does not move: the suites in one
+# process with --test-threads=1 (every check on), and one test's process as nextest runs it.
 #
 #   scripts/bench-overhead.sh [RUNS]
 set -euo pipefail
@@ -114,6 +116,23 @@ if command -v valgrind >/dev/null; then
     awk -v f="$flavor" -v t="$tokio_count" -v l="$leakcheck_count" -v off="$off_count" 'BEGIN {
       printf "%s, --test-threads=1, instructions: #[tokio::test] %d, #[leak_checked_test] %d (ratio %.3f; %d a test), resource check off %d (ratio %.3f)\n",
         f, t, l, l / t, (l - t) / 200, off, off / t
+    }'
+  done
+  # Under nextest each test is a process of its own, whose start dominates its wall time on
+  # a shared machine; the instructions of one such process (the same test, run as nextest
+  # runs it) tell the cost apart from the noise.
+  process_instructions() {
+    NEXTEST_EXECUTION_MODE=process-per-test valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+      "$(executable "$1")" --exact m07::t3 --nocapture -q 2>&1 \
+      | grep -o 'Collected : [0-9]*' | grep -o '[0-9]*'
+  }
+  for flavor in current_thread multi_thread; do
+    tokio_count=$(process_instructions "tokio_$flavor")
+    leakcheck_count=$(process_instructions "leakcheck_$flavor")
+    off_count=$(LEAKCHECK_RESOURCES=off process_instructions "leakcheck_$flavor")
+    awk -v f="$flavor" -v t="$tokio_count" -v l="$leakcheck_count" -v off="$off_count" 'BEGIN {
+      printf "%s, a process per test (nextest), instructions: #[tokio::test] %d, #[leak_checked_test] %d (ratio %.3f), resource check off %d (ratio %.3f)\n",
+        f, t, l, l / t, off, off / t
     }'
   done
   # What counting the heap (count_allocations!) costs a suite, and what a repetition costs

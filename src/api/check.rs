@@ -77,13 +77,15 @@ impl Check {
         self
     }
 
-    /// Real-time limit for the test body, and for each fixture's setup. Default: 60 s.
+    /// Real-time limit for the test body, and for each fixture's setup. Default: 60 s. A step
+    /// past its limit is stopped within 25 ms of it.
     pub fn timeout(mut self, limit: Duration) -> Self {
         self.options.timeout = Some(limit);
         self
     }
 
-    /// Real-time limit for each teardown step. Default: 5 s.
+    /// Real-time limit for each teardown step. Default: 5 s. A step past its limit is stopped
+    /// within 25 ms of it.
     pub fn teardown_timeout(mut self, limit: Duration) -> Self {
         self.options.teardown_timeout = Some(limit);
         self
