@@ -105,36 +105,36 @@ awk -v t="$(printf '%s\n' "${tokio_times[@]}" | median)" \
 # once in one process with --test-threads=1, as serial suites run, where every check is on
 # (the resource check runs only where a test is alone), default settings, both flavors.
 if command -v valgrind >/dev/null; then
-  serial_instructions() {
-    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$(executable "$1")" --test-threads=1 -q 2>&1 \
+  # instructions_of SUITE ARGS...: what one run of SUITE's binary with ARGS executes.
+  instructions_of() {
+    local suite=$1
+    shift
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$(executable "$suite")" "$@" -q 2>&1 \
       | grep -o 'Collected : [0-9]*' | grep -o '[0-9]*'
   }
-  for flavor in current_thread multi_thread; do
-    tokio_count=$(serial_instructions "tokio_$flavor")
-    leakcheck_count=$(serial_instructions "leakcheck_$flavor")
-    off_count=$(LEAKCHECK_RESOURCES=off serial_instructions "leakcheck_$flavor")
-    awk -v f="$flavor" -v t="$tokio_count" -v l="$leakcheck_count" -v off="$off_count" 'BEGIN {
-      printf "%s, --test-threads=1, instructions: #[tokio::test] %d, #[leak_checked_test] %d (ratio %.3f; %d a test), resource check off %d (ratio %.3f)\n",
-        f, t, l, l / t, (l - t) / 200, off, off / t
-    }'
-  done
+  serial_instructions() { instructions_of "$1" --test-threads=1; }
   # Under nextest each test is a process of its own, whose start dominates its wall time on
-  # a shared machine; the instructions of one such process (the same test, run as nextest
-  # runs it) tell the cost apart from the noise.
+  # a shared machine; the instructions of one such process (one test, run as nextest runs
+  # it) tell the cost apart from the noise.
   process_instructions() {
-    NEXTEST_EXECUTION_MODE=process-per-test valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-      "$(executable "$1")" --exact m07::t3 --nocapture -q 2>&1 \
-      | grep -o 'Collected : [0-9]*' | grep -o '[0-9]*'
+    NEXTEST_EXECUTION_MODE=process-per-test instructions_of "$1" --exact m07::t3 --nocapture
   }
-  for flavor in current_thread multi_thread; do
-    tokio_count=$(process_instructions "tokio_$flavor")
-    leakcheck_count=$(process_instructions "leakcheck_$flavor")
-    off_count=$(LEAKCHECK_RESOURCES=off process_instructions "leakcheck_$flavor")
-    awk -v f="$flavor" -v t="$tokio_count" -v l="$leakcheck_count" -v off="$off_count" 'BEGIN {
-      printf "%s, a process per test (nextest), instructions: #[tokio::test] %d, #[leak_checked_test] %d (ratio %.3f), resource check off %d (ratio %.3f)\n",
-        f, t, l, l / t, off, off / t
-    }'
-  done
+  # compare HOW LABEL TESTS: both flavors, #[tokio::test] against leakcheck with the resource
+  # check on and off, each counted by HOW, which runs TESTS tests.
+  compare() {
+    local how=$1 label=$2 tests=$3 flavor tokio_count leakcheck_count off_count
+    for flavor in current_thread multi_thread; do
+      tokio_count=$("$how" "tokio_$flavor")
+      leakcheck_count=$("$how" "leakcheck_$flavor")
+      off_count=$(LEAKCHECK_RESOURCES=off "$how" "leakcheck_$flavor")
+      awk -v f="$flavor" -v how="$label" -v n="$tests" -v t="$tokio_count" -v l="$leakcheck_count" -v off="$off_count" 'BEGIN {
+        printf "%s, %s, instructions: #[tokio::test] %d, #[leak_checked_test] %d (ratio %.3f; %d a test), resource check off %d (ratio %.3f)\n",
+          f, how, t, l, l / t, (l - t) / n, off, off / t
+      }'
+    done
+  }
+  compare serial_instructions "--test-threads=1" 200
+  compare process_instructions "a process per test (nextest)" 1
   # What counting the heap (count_allocations!) costs a suite, and what a repetition costs
   # (repeat = 5: four more runs of each body, counted after each).
   single=$(serial_instructions leakcheck_current_thread)

@@ -293,16 +293,30 @@ impl Seen {
 #[derive(Default)]
 pub(crate) struct Looks {
     seen: HashMap<u64, Seen>,
+    /// The slots of a look, and the ids of those still here, kept (empty) between looks so
+    /// that a look allocates nothing: a repeated test counts the process's heap, and the
+    /// watchdog's allocations must not show in its count.
+    live: Vec<Arc<dyn HoldsSlot>>,
+    still_here: Vec<u64>,
 }
 
 impl Looks {
+    /// Makes room for `slots` slots, so that looks at as many allocate nothing, not even
+    /// while the first of them grow the buffers.
+    pub(crate) fn reserve(&mut self, slots: usize) {
+        self.seen.reserve(slots);
+        self.live.reserve(slots);
+        self.still_here.reserve(slots);
+    }
+
     /// Looks at every slot, and tells `runs` of each poll that ended since the last look
     /// having lasted longer than its run's threshold: longer, that is, between the first and
     /// the last look that saw it, so a poll is never said to have lasted longer than it did.
     pub(crate) fn look(&mut self, now: Instant, runs: &impl Runs) {
-        let live: Vec<Arc<dyn HoldsSlot>> = slots().iter().filter_map(Weak::upgrade).collect();
-        let mut still_here = Vec::with_capacity(live.len());
-        for holder in live {
+        let mut live = std::mem::take(&mut self.live);
+        let mut still_here = std::mem::take(&mut self.still_here);
+        live.extend(slots().iter().filter_map(Weak::upgrade));
+        for holder in live.drain(..) {
             let slot = holder.slot();
             let key = slot.id;
             still_here.push(key);
@@ -311,9 +325,15 @@ impl Looks {
             match self.seen.get_mut(&key) {
                 Some(seen) if seen.changes == changes => {
                     seen.last = now;
-                    // Described while it still runs: a task may be gone once its poll ends.
+                    // Described while it still runs, since a task may be gone once its poll
+                    // ends, but only once it has lasted long enough to be reported: words
+                    // made for every poll that spans two looks would come and go on the heap
+                    // while a repeated test counts it.
                     if seen.what.is_none()
                         && let Some((run, polled)) = seen.polling
+                        && runs
+                            .threshold(run)
+                            .is_some_and(|limit| now.saturating_duration_since(seen.first) > limit)
                     {
                         seen.what = runs.describe(run, polled);
                     }
@@ -343,6 +363,9 @@ impl Looks {
             seen.ended(runs);
         }
         self.seen.retain(|key, _| still_here.contains(key));
+        still_here.clear();
+        self.live = live;
+        self.still_here = still_here;
     }
 }
 

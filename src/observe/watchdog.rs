@@ -39,11 +39,15 @@ struct Timers {
     /// Counts calls of [`tick`], so a ticker that said `false` is not stopped when a new
     /// call asked for it meanwhile.
     tick_requests: u64,
+    /// Whether the watchdog's thread has started: what starting a thread allocates and frees
+    /// is behind it.
+    running: bool,
 }
 
 struct Watchdog {
     timers: Mutex<Timers>,
     earliest_changed: Condvar,
+    started: Condvar,
 }
 
 /// Starts the watchdog thread if it is not running yet.
@@ -59,6 +63,7 @@ fn watchdog() -> &'static Result<Arc<Watchdog>, String> {
         let watchdog = Arc::new(Watchdog {
             timers: Mutex::new(Timers::default()),
             earliest_changed: Condvar::new(),
+            started: Condvar::new(),
         });
         let runner = Arc::clone(&watchdog);
         std::thread::Builder::new()
@@ -76,6 +81,8 @@ impl Watchdog {
 
     fn fire_forever(&self) {
         let mut timers = self.lock();
+        timers.running = true;
+        self.started.notify_all();
         loop {
             let now = Instant::now();
             let mut due = Vec::new();
@@ -127,6 +134,23 @@ impl Watchdog {
             };
         }
     }
+}
+
+/// Waits, at most `limit`, until the watchdog's thread has started; gives whether it has.
+///
+/// A thread frees what its start was handed (the closure it runs) once it runs, whenever that
+/// is: a test counting the heap waits for it first, so that the free does not show in its
+/// count as memory the test let go.
+pub(crate) fn wait_until_running(limit: Duration) -> bool {
+    let Ok(watchdog) = watchdog() else {
+        return false;
+    };
+    let timers = watchdog.lock();
+    let (timers, _) = watchdog
+        .started
+        .wait_timeout_while(timers, limit, |timers| !timers.running)
+        .unwrap_or_else(PoisonError::into_inner);
+    timers.running
 }
 
 /// A future that completes at a wall-clock instant.

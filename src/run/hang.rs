@@ -14,7 +14,7 @@
 use std::future::Future;
 use std::io::Write as _;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, Once, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -249,23 +249,43 @@ impl HoldsSlot for RunState {
     }
 }
 
+/// The runs the watchdog's last tick looked at, kept between ticks (empty) so that a tick
+/// allocates nothing: a repeated test counts the process's heap, and the watchdog's
+/// allocations must not show in its count.
+static TICKED: Mutex<Vec<Arc<RunState>>> = Mutex::new(Vec::new());
+/// The watchdog's buffers are made before the first run's test starts, from the test's thread:
+/// grown later, on the watchdog's thread, they would be allocated and freed while a repeated
+/// test counts the heap.
+static BUFFERS_MADE: Once = Once::new();
+/// Room in them for this many runs and poll slots at once: a test alone in its process (the
+/// only kind whose heap is counted) has one run, its step slot and a slot for each worker.
+const BUFFERED: usize = 32;
+
 /// Has the watchdog look at the poll slots and the runs' steps while any run is going, `run`'s
 /// step slot among them.
 pub(crate) fn watch(run: &Arc<RunState>) {
+    BUFFERS_MADE.call_once(|| {
+        polls::looks().reserve(BUFFERED);
+        lock(&TICKED).reserve(BUFFERED);
+    });
     if run.watch.slot.held_by_run() {
         let held: Weak<RunState> = Arc::downgrade(run);
         polls::watch(held);
     }
     watchdog::tick(polls::LOOK_EVERY, |now| {
         polls::looks().look(now, &Registered);
-        let runs = state::all();
-        for run in &runs {
+        let mut runs = lock(&TICKED);
+        state::all_into(&mut runs);
+        for run in runs.iter() {
             run.watch.expire_if_due(now);
             if let Some((phase, limit)) = run.watch.stuck(now, HANG_GRACE) {
                 report_stuck(run, &phase, limit);
             }
         }
-        !runs.is_empty()
+        let any = !runs.is_empty();
+        // A run's state goes when its run ends, not at the next tick.
+        runs.clear();
+        any
     });
 }
 

@@ -3,17 +3,22 @@
 
 use std::collections::BTreeMap;
 use std::sync::Once;
+use std::time::Duration;
 
 use tokio::runtime::Handle;
 
 use crate::findings::{Counted, Growth, Series, warm_up};
-use crate::observe::{KNOWS_SPAWN_SITES, heap, resources};
+use crate::observe::{KNOWS_SPAWN_SITES, heap, resources, watchdog};
 use crate::run::state::RunState;
 use crate::tell::warnings;
 use crate::util::sites;
 
 /// Why the heap is not counted is said once per process: every repeated test would say it.
 static SAID_HEAP_UNMEASURED: Once = Once::new();
+
+/// How long a repeated test that counts the heap waits for the watchdog's thread to start:
+/// far past what a start takes on a loaded machine.
+const WATCHDOG_START_LIMIT: Duration = Duration::from_secs(1);
 
 /// Yields before each count, so that tasks a repetition ended have finished: churn must not
 /// read as growth.
@@ -40,6 +45,9 @@ pub(crate) struct Counts {
 
 impl Counts {
     pub(crate) fn new(counting: Counting) -> Counts {
+        if counting.heap {
+            watchdog::wait_until_running(WATCHDOG_START_LIMIT);
+        }
         Counts {
             series: Vec::new(),
             by_site: Vec::new(),

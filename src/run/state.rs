@@ -84,9 +84,9 @@ pub(crate) fn find_serial(serial: u64) -> Option<Arc<RunState>> {
     RUNS.find_by(|run| run.serial == serial)
 }
 
-/// Every run going.
-pub(crate) fn all() -> Vec<Arc<RunState>> {
-    RUNS.all()
+/// Every run going, into `runs` (emptied first), reusing its memory.
+pub(crate) fn all_into(runs: &mut Vec<Arc<RunState>>) {
+    RUNS.all_into(runs);
 }
 
 /// Whether any run is going.

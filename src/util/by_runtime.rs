@@ -57,11 +57,15 @@ impl<T> Table<T> {
             .map(|(_, value)| Arc::clone(value))
     }
 
-    pub(crate) fn all(&self) -> Vec<Arc<T>> {
-        lock(&self.entries)
-            .iter()
-            .map(|(_, value)| Arc::clone(value))
-            .collect()
+    /// Every entry, into `all` (emptied first): a caller that keeps `all` between calls
+    /// allocates nothing once it is large enough.
+    pub(crate) fn all_into(&self, all: &mut Vec<Arc<T>>) {
+        all.clear();
+        all.extend(
+            lock(&self.entries)
+                .iter()
+                .map(|(_, value)| Arc::clone(value)),
+        );
     }
 
     pub(crate) fn is_empty(&self) -> bool {
