@@ -6,7 +6,8 @@
 //! its deadline; the watchdog's thread, which looks at the runs every few milliseconds, finds
 //! a step still running [`HANG_GRACE`] past it, prints the report and ends the test process,
 //! failing, unless `LEAKCHECK_HANG=wait`. Writing a deadline down costs a test far less than
-//! arming a timer for it.
+//! arming a timer for it, and the same looks keep the limit itself: at the first look past a
+//! step's deadline they wake the step, which ends as timed out (see [`step_expiry`]).
 //!
 //! Shorter blocking is found by the watchdog's looks at each thread's poll slot
 //! ([`crate::observe::polls`]), filed with the run as it happens.
