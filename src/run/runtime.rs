@@ -34,9 +34,9 @@ pub(crate) enum TestRuntime {
 
 impl TestRuntime {
     /// Builds the runtime `options` ask for, its threads counted in `run`'s
-    /// [`RuntimeThreads`](crate::run::runtime_threads::RuntimeThreads), with their ids where `record_thread_ids`. The hooks share the run
-    /// rather than a counter of their own: an allocation on a test's fresh thread costs more
-    /// than anything else a hook does.
+    /// [`RuntimeThreads`](crate::run::runtime_threads::RuntimeThreads), with their ids where
+    /// `record_thread_ids`. The hooks share the run rather than a counter of their own: an
+    /// allocation on a test's fresh thread costs more than anything else a hook does.
     pub(crate) fn build(
         options: &TestOptions,
         run: &Arc<RunState>,

@@ -9,6 +9,7 @@ use crate::observe::polls::Step;
 use crate::observe::watchdog::{Bounded, until_expired};
 use crate::run::fixture::{AsyncFixture, BoxError, short_type_name};
 use crate::run::hang;
+use crate::run::hooks::{Hook, Hooks};
 use crate::run::state::RunState;
 use crate::util::panic_payload;
 
@@ -93,16 +94,17 @@ impl<'run> Steps<'run> {
     /// Runs every [`crate::on_teardown`] hook, the one registered last first, including hooks
     /// that other hooks register meanwhile.
     pub(crate) async fn run_hooks(&mut self) {
-        while let Some(hook) = self.run.hooks.pop() {
-            self.bounded_teardown(TeardownStep::Hook(hook.location), hook.cleanup)
-                .await;
-        }
+        self.run_hooks_from(Hooks::pop).await;
     }
 
     /// [`Steps::run_hooks`], the last time: once none is left, a hook registered later is
     /// reported instead of run.
     pub(crate) async fn run_last_hooks(&mut self) {
-        while let Some(hook) = self.run.hooks.pop_or_close() {
+        self.run_hooks_from(Hooks::pop_or_close).await;
+    }
+
+    async fn run_hooks_from(&mut self, next: fn(&Hooks) -> Option<Hook>) {
+        while let Some(hook) = next(&self.run.hooks) {
             self.bounded_teardown(TeardownStep::Hook(hook.location), hook.cleanup)
                 .await;
         }

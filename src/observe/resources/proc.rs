@@ -1,11 +1,12 @@
 //! What the process holds, read from `/proc` (Linux): descriptors, threads, child processes.
 
 use std::collections::{BTreeMap, HashMap};
-use std::ffi::CString;
+use std::ffi::{CStr, CString, OsStr};
 use std::fs;
 use std::io::{self, Read as _};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::AsRawFd as _;
+use std::os::unix::ffi::OsStrExt as _;
 use std::path::Path;
 use std::sync::{Arc, LazyLock};
 
@@ -106,7 +107,7 @@ impl Snapshot {
     /// Reads `/proc/<pid>`: a listing of the descriptors and one of the threads, and a small
     /// file for each thread; some 30 to 60 microseconds for a test process.
     pub(crate) fn take() -> io::Result<Snapshot> {
-        let mut threads: Vec<u32> = numbers(fs::read_dir(own("task"))?).collect();
+        let mut threads: Vec<u32> = numbers(fs::read_dir(as_path(&OWN_THREADS))?).collect();
         threads.sort_unstable();
         let mut children = BTreeMap::new();
         for tid in &threads {
@@ -170,7 +171,7 @@ impl Snapshot {
 
     /// Whether the process has exactly the threads of this look, `looker` left out.
     fn same_threads(&self, looker: Option<u32>) -> bool {
-        let Ok(listing) = fs::read_dir(own("task")) else {
+        let Ok(listing) = fs::read_dir(as_path(&OWN_THREADS)) else {
             return false;
         };
         let mut threads = 0;
@@ -275,6 +276,11 @@ fn system_path(path: String) -> CString {
     CString::new(path).unwrap_or_default()
 }
 
+/// One of those paths for std, without spelling it again.
+fn as_path(path: &CStr) -> &Path {
+    Path::new(OsStr::from_bytes(path.to_bytes()))
+}
+
 /// `/proc/<this process>/<path>`: naming the process saves resolving `/proc/self` each time.
 fn own(path: &str) -> String {
     format!("{}{path}", OWN_PROC.as_str())
@@ -330,7 +336,7 @@ fn numbers(listing: impl Iterator<Item = io::Result<fs::DirEntry>>) -> impl Iter
 fn open_descriptors() -> io::Result<Vec<u32>> {
     let probe = fs::File::open("/dev/null").map(|file| file.as_raw_fd());
     // `ReadDir` holds its descriptor from here until it is dropped, at the end.
-    let mut listing = fs::read_dir(own("fd"))?;
+    let mut listing = fs::read_dir(as_path(&OWN_DESCRIPTORS))?;
     let listing_number = probe
         .ok()
         .and_then(|probe| u32::try_from(probe).ok())
