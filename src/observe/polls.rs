@@ -24,9 +24,9 @@ use std::time::{Duration, Instant};
 
 use crate::util::sync::lock;
 
-/// Every slot alive: each thread's that ever polled (the watchdog looks at threads of every
-/// run, and a thread, a blocking-pool thread or a libtest thread, may serve several runs in
-/// turn), and each run's that has a [`StepSlot::Run`].
+/// Every thread's slot alive: each thread's that ever polled (the watchdog looks at threads of
+/// every run, and a thread, a blocking-pool thread or a libtest thread, may serve several runs
+/// in turn). A run's own [`StepSlot::Run`] is found with the run ([`Runs::held_slots`]).
 static SLOTS: Mutex<Vec<Weak<dyn HoldsSlot>>> = Mutex::new(Vec::new());
 /// Tells slots apart: a slot freed with its thread can leave its address to a new one.
 static NEXT_SLOT_ID: AtomicU64 = AtomicU64::new(1);
@@ -135,7 +135,7 @@ fn slots() -> MutexGuard<'static, Vec<Weak<dyn HoldsSlot>>> {
 }
 
 /// Has the watchdog look at the slot of `holder` for as long as it is alive.
-pub(crate) fn watch(holder: Weak<dyn HoldsSlot>) {
+fn watch(holder: Weak<dyn HoldsSlot>) {
     let mut all = slots();
     all.retain(|slot| slot.strong_count() > 0);
     all.push(holder);
@@ -147,7 +147,7 @@ pub(crate) fn watch(holder: Weak<dyn HoldsSlot>) {
 /// there: a task polled inside a step (a `LocalSet` in the body) takes the slot over as it
 /// takes the thread, and a stuck step's report names the task that holds the thread. Without,
 /// nothing else marks the thread, and a slot of the run's own costs a test no thread-local and
-/// no destructor on its fresh thread; the run hands itself to [`watch`].
+/// no destructor on its fresh thread; the watchdog finds it with the run.
 pub(crate) enum StepSlot {
     Run(PollSlot),
     Thread(Arc<PollSlot>),
@@ -163,7 +163,7 @@ impl StepSlot {
         }
     }
 
-    /// Whether the run holds the slot, and must hand itself to [`watch`].
+    /// Whether the run holds the slot, and its runs are asked for it ([`Runs::held_slots`]).
     pub(crate) fn held_by_run(&self) -> bool {
         matches!(self, StepSlot::Run(_))
     }
@@ -260,6 +260,9 @@ pub(crate) trait Runs {
     fn describe(&self, run: u64, polled: Polled) -> Option<String>;
     /// A poll of the run lasted longer than its threshold.
     fn long_poll(&self, poll: LongPoll);
+    /// Adds to `slots` the slots the runs hold themselves ([`StepSlot::Run`]): a run's slot is
+    /// looked at while the run is going, found with it, and costs the run nothing to register.
+    fn held_slots(&self, slots: &mut Vec<Arc<dyn HoldsSlot>>);
 }
 
 /// What the watchdog remembers of a slot between looks.
@@ -316,6 +319,7 @@ impl Looks {
         let mut live = std::mem::take(&mut self.live);
         let mut still_here = std::mem::take(&mut self.still_here);
         live.extend(slots().iter().filter_map(Weak::upgrade));
+        runs.held_slots(&mut live);
         for holder in live.drain(..) {
             let slot = holder.slot();
             let key = slot.id;

@@ -50,16 +50,25 @@ struct Watchdog {
     started: Condvar,
 }
 
-/// Starts the watchdog thread if it is not running yet.
-pub(crate) fn start() -> io::Result<()> {
-    match watchdog() {
+/// Starts the watchdog thread if it is not running yet; one that starts here first runs
+/// `prepare`, before it counts as running ([`wait_until_running`]).
+///
+/// `prepare` is one-off work for the whole process that had better not run on a test's
+/// thread: what it keeps lives on, and the tests' threads, each started afresh, take over
+/// the allocator's memory that the last one left.
+pub(crate) fn start(prepare: fn()) -> io::Result<()> {
+    match WATCHDOG.get_or_init(|| spawn(prepare)) {
         Ok(_) => Ok(()),
         Err(message) => Err(io::Error::other(message.clone())),
     }
 }
 
 fn watchdog() -> &'static Result<Arc<Watchdog>, String> {
-    WATCHDOG.get_or_init(|| {
+    WATCHDOG.get_or_init(|| spawn(|| {}))
+}
+
+fn spawn(prepare: fn()) -> Result<Arc<Watchdog>, String> {
+    {
         let watchdog = Arc::new(Watchdog {
             timers: Mutex::new(Timers::default()),
             earliest_changed: Condvar::new(),
@@ -68,10 +77,13 @@ fn watchdog() -> &'static Result<Arc<Watchdog>, String> {
         let runner = Arc::clone(&watchdog);
         std::thread::Builder::new()
             .name("leakcheck-watchdog".into())
-            .spawn(move || runner.fire_forever())
+            .spawn(move || {
+                prepare();
+                runner.fire_forever();
+            })
             .map(|_| watchdog)
             .map_err(|error| format!("leakcheck could not start its watchdog thread: {error}"))
-    })
+    }
 }
 
 impl Watchdog {

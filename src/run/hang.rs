@@ -15,7 +15,7 @@
 use std::future::Future;
 use std::io::Write as _;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, Once, Weak};
+use std::sync::{Arc, Mutex, Once};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -242,6 +242,14 @@ impl Runs for Registered {
             lock(&run.watch.long_polls).push(poll);
         }
     }
+
+    fn held_slots(&self, slots: &mut Vec<Arc<dyn HoldsSlot>>) {
+        state::for_each(|run| {
+            if run.watch.slot.held_by_run() {
+                slots.push(Arc::clone(run) as Arc<dyn HoldsSlot>);
+            }
+        });
+    }
 }
 
 impl HoldsSlot for RunState {
@@ -262,17 +270,12 @@ static BUFFERS_MADE: Once = Once::new();
 /// only kind whose heap is counted) has one run, its step slot and a slot for each worker.
 const BUFFERED: usize = 32;
 
-/// Has the watchdog look at the poll slots and the runs' steps while any run is going, `run`'s
-/// step slot among them.
-pub(crate) fn watch(run: &Arc<RunState>) {
+/// Has the watchdog look at the poll slots and the runs' steps while any run is going.
+pub(crate) fn watch() {
     BUFFERS_MADE.call_once(|| {
         polls::looks().reserve(BUFFERED);
         lock(&TICKED).reserve(BUFFERED);
     });
-    if run.watch.slot.held_by_run() {
-        let held: Weak<RunState> = Arc::downgrade(run);
-        polls::watch(held);
-    }
     watchdog::tick(polls::LOOK_EVERY, |now| {
         polls::looks().look(now, &Registered);
         let mut runs = lock(&TICKED);

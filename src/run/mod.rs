@@ -61,7 +61,7 @@ pub(crate) fn execute(
         Err(problem) => return harness_failure(test_name, problem),
     };
     let report = run_resolved(test_name, options, &settings, test, started);
-    match &settings.report {
+    match settings.report {
         Some(path) => jsonl::append(path, report),
         None => report,
     }
@@ -70,7 +70,7 @@ pub(crate) fn execute(
 fn run_resolved(
     test_name: SharedStr,
     options: &TestOptions,
-    settings: &Resolved,
+    settings: &Resolved<'_>,
     test: &mut dyn ErasedTest,
     started: Instant,
 ) -> Report {
@@ -79,12 +79,12 @@ fn run_resolved(
     }
     task_panics::install_task_panic_hook();
     console::serve_if_asked();
-    if let Err(error) = watchdog::start() {
+    if let Err(error) = watchdog::start(runtime::build_first_runtime) {
         return harness_failure(test_name, error.to_string());
     }
     // Lent before the runtime is built: building it already spawns (its workers).
     let _lent = LentSubscriber::lend();
-    let run = Arc::new(RunState {
+    let run = state::begin_run(RunState {
         test: test_name.clone(),
         serial: polls::next_run_serial(),
         findings: Findings::default(),
@@ -133,7 +133,7 @@ fn run_resolved(
     let registration = state::register(runtime.handle().id(), Arc::clone(&run));
     // Lets the names layer file this run's spawn spans until the run is over.
     let _watched = run.spawns.watch(runtime.handle().id());
-    hang::watch(&run);
+    hang::watch();
     // Everything the user wrote runs under its own catch_unwind inside `drive`; this one
     // catches what escapes it (a panicking `Drop` of a timed-out body, say) so that the
     // runtime still shuts down with a bound instead of waiting in its own `Drop`.
@@ -142,7 +142,10 @@ fn run_resolved(
             process: resource_check.is_some(),
             heap: alone,
         };
-        runtime.block_on(drive(settings, test, &run, counting))
+        // Pinned here, not moved into `block_on`: tokio moves the future it is given several
+        // times before polling it, and this one holds every step's state.
+        let driving = std::pin::pin!(drive(settings, test, &run, counting));
+        runtime.block_on(driving)
     }));
     let Driven {
         test_panic,
@@ -219,6 +222,7 @@ fn run_resolved(
             .for_each(|finding| run.findings.push(finding));
     }
     let mut findings = settle_declared_panics(run.findings.take(), run.panics.take_declared());
+    state::end_run(run);
     findings.retain(|finding| detecting || !finding.is_leak());
     findings.sort_by_key(Finding::report_order);
     // Built whole, not through the `with_` chain: each link moves the report once more.
@@ -253,12 +257,12 @@ fn say_once_resources_unchecked(why: &Unchecked) {
 /// Steps 2 to 5 of a run: setup, body (`repeat` times, counting after each), teardown, settle.
 /// `counting` says what of the process a repeated run may count as the test's.
 async fn drive(
-    settings: &Resolved,
+    settings: &Resolved<'_>,
     test: &mut dyn ErasedTest,
     run: &RunState,
     counting: Counting,
 ) -> Driven {
-    let leftovers = Leftovers::new(run, &settings.allow_rules);
+    let leftovers = Leftovers::new(run, settings.allow_rules);
     let mut steps = Steps::new(run, settings.timeout, settings.teardown_timeout);
     let mut test_panic = None;
     let mut notes = Vec::new();
@@ -338,7 +342,12 @@ async fn drive(
             allowed: Vec::new(),
         };
     }
-    let (leaked, settle_time) = leftovers.settle(settings.settle).await;
+    // Most runs leave nothing: they skip the settle loop's future altogether.
+    let (leaked, settle_time) = if leftovers.count() == 0 {
+        (0, Duration::ZERO)
+    } else {
+        leftovers.settle(settings.settle).await
+    };
     let tasks = if leaked > 0 {
         leftovers.leaked().await
     } else {

@@ -3,27 +3,48 @@
 
 use std::future::Future;
 use std::io;
-use std::sync::{Arc, Once};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio::runtime::{Builder, Handle, LocalOptions, LocalRuntime, Runtime};
 
-use crate::observe::{polls, spawns};
+use crate::observe::{polls, spawns, watchdog};
 use crate::run::state::RunState;
 use crate::settings::{Flavor, TestOptions};
 
-/// Whether the process has built its first runtime: tokio keeps a few things for the whole
+/// How building the process's first runtime went: tokio keeps a few things for the whole
 /// process from then on (the signal driver's socket pair), which are nobody's test's.
-static FIRST_RUNTIME: Once = Once::new();
+static FIRST_RUNTIME: OnceLock<Result<(), String>> = OnceLock::new();
 
-/// Builds and drops a runtime once per process, so that what tokio keeps from the first one on
-/// is there before a resource check's first look.
-pub(crate) fn keep_what_tokio_keeps() -> io::Result<()> {
-    let mut result = Ok(());
-    FIRST_RUNTIME.call_once(|| {
-        result = Builder::new_current_thread().enable_all().build().map(drop);
+/// How long a test waits for the watchdog to have built the first runtime before it builds
+/// one itself: far past what a build takes on a loaded machine.
+const FIRST_RUNTIME_LIMIT: Duration = Duration::from_secs(1);
+
+/// Builds and drops the process's first runtime. Meant for the watchdog's thread
+/// ([`watchdog::start`]): the memory tokio keeps and the allocator's leftovers of the build
+/// stay there, out of what the tests' threads reuse.
+pub(crate) fn build_first_runtime() {
+    FIRST_RUNTIME.get_or_init(|| {
+        Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map(drop)
+            .map_err(|error| error.to_string())
     });
-    result
+}
+
+/// Makes sure the first runtime has been built, so that what tokio keeps from it on is there
+/// before a resource check's first look: waits for the watchdog to have built it, and builds
+/// it here if the watchdog has not.
+pub(crate) fn keep_what_tokio_keeps() -> io::Result<()> {
+    if FIRST_RUNTIME.get().is_none() {
+        watchdog::wait_until_running(FIRST_RUNTIME_LIMIT);
+        build_first_runtime();
+    }
+    match FIRST_RUNTIME.get() {
+        Some(Err(error)) => Err(io::Error::other(error.clone())),
+        _ => Ok(()),
+    }
 }
 
 /// The runtime of one test: a [`Runtime`] or, for [`Flavor::Local`], a [`LocalRuntime`].

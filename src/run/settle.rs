@@ -29,42 +29,48 @@ pub(crate) struct Leftovers<'a> {
     metrics: RuntimeMetrics,
     baseline: usize,
     run: &'a RunState,
-    rules: Vec<AllowRule>,
+    /// Every `allow_leaks` rule; those for tasks apply here. Borrowed, not filtered into a
+    /// list of its own: most tests have no rule, and an empty list still costs a test.
+    rules: &'a [AllowRule],
 }
 
 impl<'a> Leftovers<'a> {
     /// Counts against the tasks alive now; the task `allow_leaks` rules of `rules` apply.
-    pub(crate) fn new(run: &'a RunState, rules: &[AllowRule]) -> Self {
+    pub(crate) fn new(run: &'a RunState, rules: &'a [AllowRule]) -> Self {
         let metrics = Handle::current().metrics();
         Leftovers {
             baseline: metrics.num_alive_tasks(),
             metrics,
             run,
-            rules: rules
-                .iter()
-                .filter(|rule| rule.is_for_tasks())
-                .cloned()
-                .collect(),
+            rules,
         }
+    }
+
+    fn task_rules(&self) -> impl Iterator<Item = &'a AllowRule> + Clone + use<'a> {
+        self.rules.iter().filter(|rule| rule.is_for_tasks())
+    }
+
+    fn has_task_rules(&self) -> bool {
+        self.task_rules().next().is_some()
     }
 
     /// Tasks still alive that [`crate::allow_leak`] or an `allow_leaks` rule lets go.
     fn allowed(&self) -> HashSet<TaskId> {
         let mut allowed: HashSet<TaskId> = self.run.allowed_alive().into_iter().collect();
-        if !self.rules.is_empty() {
+        if self.has_task_rules() {
             let matching = self
                 .run
                 .spawns
                 .alive()
                 .into_iter()
-                .filter(|task| self.rules.iter().any(|rule| rule.matches(task)));
+                .filter(|task| self.task_rules().any(|rule| rule.matches(task)));
             allowed.extend(matching.map(|task| task.id));
         }
         allowed
     }
 
     /// How many tasks beyond the baseline are alive and not allowed to be.
-    fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         let alive = self.metrics.num_alive_tasks();
         if alive <= self.baseline {
             return 0;
@@ -94,11 +100,11 @@ impl<'a> Leftovers<'a> {
     /// that matches.
     pub(crate) fn allowed_by_rule(&self) -> Vec<AllowedByRule> {
         let mut allowed = Vec::new();
-        if self.rules.is_empty() {
+        if !self.has_task_rules() {
             return allowed;
         }
         for task in self.run.spawns.alive() {
-            if let Some(rule) = self.rules.iter().find(|rule| rule.matches(&task)) {
+            if let Some(rule) = self.task_rules().find(|rule| rule.matches(&task)) {
                 count_allowed(&mut allowed, rule, 1, 0);
             }
         }
@@ -107,19 +113,18 @@ impl<'a> Leftovers<'a> {
 
     /// Rules that matched no leftover task (stale), or could not be applied in this build.
     pub(crate) fn rule_warnings(&self, count: usize, leaked: &[LeakedTask]) -> Vec<String> {
-        if self.rules.is_empty() {
+        if !self.has_task_rules() {
             return Vec::new();
         }
         if !KNOWS_SPAWN_SITES {
             if count == 0 {
                 return Vec::new();
             }
-            let rules: Vec<&str> = self.rules.iter().map(AllowRule::text).collect();
+            let rules: Vec<&str> = self.task_rules().map(AllowRule::text).collect();
             return vec![warnings::rules_not_applied(&rules)];
         }
         let alive = self.run.spawns.alive();
-        self.rules
-            .iter()
+        self.task_rules()
             .filter(|rule| !alive.iter().any(|task| rule.matches(task)))
             .map(|rule| warnings::rule_matched_nothing(rule.text(), leaked))
             .collect()

@@ -25,6 +25,11 @@ use crate::util::sync::lock;
 /// code that has nothing but the runtime it runs in (a panic hook, `on_teardown`).
 static RUNS: Table<RunState> = Table::new();
 
+/// The state of the last run that ended with nothing else holding it, for the next run to
+/// fill in: each test runs on a fresh thread, where an allocation costs several times what it
+/// does on a warm one, and most runs end with their state free.
+static SPARE: Mutex<Option<Arc<RunState>>> = Mutex::new(None);
+
 /// What the tasks and threads of one run share with the harness.
 pub(crate) struct RunState {
     /// The test's name, for a report written from the watchdog's thread.
@@ -68,6 +73,30 @@ impl RunState {
     }
 }
 
+/// `state`, shared: in the spare of an earlier run where there is one.
+pub(crate) fn begin_run(state: RunState) -> Arc<RunState> {
+    let spare = lock(&SPARE).take();
+    match spare {
+        // Nothing else can hold the spare: it was kept only when nothing did.
+        Some(mut spare) => match Arc::get_mut(&mut spare) {
+            Some(free) => {
+                *free = state;
+                spare
+            }
+            None => Arc::new(state),
+        },
+        None => Arc::new(state),
+    }
+}
+
+/// Keeps `run`'s state for the next run, unless something still holds it (a thread the
+/// runtime left running, say).
+pub(crate) fn end_run(mut run: Arc<RunState>) {
+    if Arc::get_mut(&mut run).is_some() {
+        *lock(&SPARE) = Some(run);
+    }
+}
+
 /// Keeps a run findable while it is alive.
 pub(crate) type Registration = Entry<RunState>;
 
@@ -87,6 +116,11 @@ pub(crate) fn find_serial(serial: u64) -> Option<Arc<RunState>> {
 /// Every run going, into `runs` (emptied first), reusing its memory.
 pub(crate) fn all_into(runs: &mut Vec<Arc<RunState>>) {
     RUNS.all_into(runs);
+}
+
+/// Calls `visit` with every run going, the table locked meanwhile.
+pub(crate) fn for_each(visit: impl FnMut(&Arc<RunState>)) {
+    RUNS.for_each(visit);
 }
 
 /// Whether any run is going.

@@ -1,6 +1,6 @@
 //! A test's own options, and how they resolve against the environment and the defaults.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::Duration;
 
 use leakcheck_grammar::{Conflict, Runtime};
@@ -63,13 +63,14 @@ pub(crate) struct TestOptions {
 }
 
 /// A test's settings once the environment has filled in what the test left open.
-pub(crate) struct Resolved {
+pub(crate) struct Resolved<'a> {
     pub(crate) timeout: Duration,
     pub(crate) teardown_timeout: Duration,
     pub(crate) settle: Duration,
-    pub(crate) allow_rules: Vec<AllowRule>,
+    /// Borrowed from the test or the environment: a run copies nothing it only reads.
+    pub(crate) allow_rules: &'a [AllowRule],
     pub(crate) mode: Mode,
-    pub(crate) report: Option<PathBuf>,
+    pub(crate) report: Option<&'a Path>,
     pub(crate) max_poll: Option<Duration>,
     pub(crate) on_hang: OnHang,
     pub(crate) resources: ResourceMode,
@@ -79,7 +80,7 @@ pub(crate) struct Resolved {
 
 impl TestOptions {
     /// Fills in what the test left open from the environment, then the defaults.
-    pub(crate) fn resolve(&self) -> Result<Resolved, String> {
+    pub(crate) fn resolve(&self) -> Result<Resolved<'_>, String> {
         let environment = environment::environment().as_ref().map_err(Clone::clone)?;
         Ok(Resolved {
             timeout: self
@@ -93,11 +94,11 @@ impl TestOptions {
             settle: self.settle.or(environment.settle).unwrap_or(DEFAULT_SETTLE),
             allow_rules: self
                 .allow_rules
-                .clone()
-                .or_else(|| environment.allow_leaks.clone())
+                .as_deref()
+                .or(environment.allow_leaks.as_deref())
                 .unwrap_or_default(),
             mode: self.mode.or(environment.mode).unwrap_or_default(),
-            report: environment.report.clone(),
+            report: environment.report.as_deref(),
             max_poll: self.max_poll.or(environment.max_poll),
             on_hang: environment.on_hang,
             resources: self.resources.or(environment.resources).unwrap_or_default(),

@@ -68,6 +68,13 @@ impl<T> Table<T> {
         );
     }
 
+    /// Calls `visit` with every value, the table locked meanwhile.
+    pub(crate) fn for_each(&self, mut visit: impl FnMut(&Arc<T>)) {
+        lock(&self.entries)
+            .iter()
+            .for_each(|(_, value)| visit(value));
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         lock(&self.entries).is_empty()
     }

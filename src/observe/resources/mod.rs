@@ -257,7 +257,9 @@ impl ResourceCheck {
     fn unchanged(&self, before: &Arc<Snapshot>) -> bool {
         let unchanged =
             Counts::now().is_ok_and(|counts| before.unchanged(counts, self.looker.as_ref()));
-        if unchanged {
+        // A settled look is the one remembered already: `begin` took it from there, and no
+        // other check runs meanwhile (a check runs only where its test is alone).
+        if unchanged && !before.is_settled() {
             remember(Snapshot::settled(before));
         }
         unchanged

@@ -47,6 +47,10 @@ impl Snapshot {
         true
     }
 
+    pub(crate) fn is_settled(&self) -> bool {
+        true
+    }
+
     pub(crate) fn settled(look: &std::sync::Arc<Snapshot>) -> std::sync::Arc<Snapshot> {
         std::sync::Arc::clone(look)
     }

@@ -187,6 +187,11 @@ impl Snapshot {
         threads == self.threads.len()
     }
 
+    /// Whether a later look found the same counts.
+    pub(crate) fn is_settled(&self) -> bool {
+        self.settled
+    }
+
     /// This look, marked as found again by a later one.
     pub(crate) fn settled(look: &Arc<Snapshot>) -> Arc<Snapshot> {
         if look.settled {
