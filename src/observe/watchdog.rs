@@ -68,22 +68,20 @@ fn watchdog() -> &'static Result<Arc<Watchdog>, String> {
 }
 
 fn spawn(prepare: fn()) -> Result<Arc<Watchdog>, String> {
-    {
-        let watchdog = Arc::new(Watchdog {
-            timers: Mutex::new(Timers::default()),
-            earliest_changed: Condvar::new(),
-            started: Condvar::new(),
-        });
-        let runner = Arc::clone(&watchdog);
-        std::thread::Builder::new()
-            .name("leakcheck-watchdog".into())
-            .spawn(move || {
-                prepare();
-                runner.fire_forever();
-            })
-            .map(|_| watchdog)
-            .map_err(|error| format!("leakcheck could not start its watchdog thread: {error}"))
-    }
+    let watchdog = Arc::new(Watchdog {
+        timers: Mutex::new(Timers::default()),
+        earliest_changed: Condvar::new(),
+        started: Condvar::new(),
+    });
+    let runner = Arc::clone(&watchdog);
+    std::thread::Builder::new()
+        .name("leakcheck-watchdog".into())
+        .spawn(move || {
+            prepare();
+            runner.fire_forever();
+        })
+        .map(|_| watchdog)
+        .map_err(|error| format!("leakcheck could not start its watchdog thread: {error}"))
 }
 
 impl Watchdog {

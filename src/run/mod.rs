@@ -23,8 +23,8 @@ pub(crate) use erase::{ErasedTest, RunsAgain, RunsOnce, TypedTest};
 pub(crate) use steps::Steps;
 
 use crate::findings::{
-    AllowedByRule, BlockedPoll, Finding, Mode, Phase, Report, TeardownRecord, count_allowed,
-    settle_declared_panics,
+    AllowedByRule, BlockedPoll, Finding, Mode, Phase, Report, ResourceMode, TeardownRecord,
+    count_allowed, settle_declared_panics,
 };
 use crate::observe::resources::{self, ResourceCheck, Unchecked};
 use crate::observe::spawns::LentSubscriber;
@@ -79,7 +79,18 @@ fn run_resolved(
     }
     task_panics::install_task_panic_hook();
     console::serve_if_asked();
-    if let Err(error) = watchdog::start(runtime::build_first_runtime) {
+    let detecting = settings.mode != Mode::Off;
+    // What the process holds and allocates is this test's only where it runs alone.
+    let alone = resources::alone_in_process() && !state::any();
+    // Only a resource check needs the first runtime built before its look; where none can
+    // run, the watchdog starts at once: with the build ahead of its loop, a parallel suite of
+    // 200 small tests took up to 25 ms longer in some runs.
+    let prepare: fn() = if detecting && alone && settings.resources != ResourceMode::Off {
+        runtime::build_first_runtime
+    } else {
+        || {}
+    };
+    if let Err(error) = watchdog::start(prepare) {
         return harness_failure(test_name, error.to_string());
     }
     // Lent before the runtime is built: building it already spawns (its workers).
@@ -98,9 +109,6 @@ fn run_resolved(
         gauges: gauges::Gauges::default(),
         runtime_threads: RuntimeThreads::default(),
     });
-    let detecting = settings.mode != Mode::Off;
-    // What the process holds and allocates is this test's only where it runs alone.
-    let alone = resources::alone_in_process() && !state::any();
     let mut resource_check = if detecting {
         ResourceCheck::start(settings.resources, alone).unwrap_or_else(|why| {
             say_once_resources_unchecked(&why);

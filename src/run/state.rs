@@ -92,7 +92,11 @@ pub(crate) fn begin_run(state: RunState) -> Arc<RunState> {
 /// Keeps `run`'s state for the next run, unless something still holds it (a thread the
 /// runtime left running, say).
 pub(crate) fn end_run(mut run: Arc<RunState>) {
-    if Arc::get_mut(&mut run).is_some() {
+    if let Some(spent) = Arc::get_mut(&mut run) {
+        // What the test's code handed the run goes now, on its thread, as it would have
+        // without the spare: not while another test's run begins.
+        spent.gauges = Gauges::default();
+        spent.allowed = Mutex::default();
         *lock(&SPARE) = Some(run);
     }
 }
