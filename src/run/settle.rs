@@ -130,13 +130,10 @@ impl<'a> Leftovers<'a> {
             .collect()
     }
 
-    /// Waits until no task is left beyond the baseline (but those allowed), or until `window`
-    /// has passed in real time; gives the number still left and how long it waited. Returns
-    /// at once when nothing is left.
+    /// Once [`Leftovers::count`] has found tasks left, waits until none is left beyond the
+    /// baseline (but those allowed), or until `window` has passed in real time; gives the
+    /// number still left and how long it waited.
     pub(crate) async fn settle(&self, window: Duration) -> (usize, Duration) {
-        if self.count() == 0 {
-            return (0, Duration::ZERO);
-        }
         let started = Instant::now();
         let deadline = started + window;
         let last_resort = deadline + PANIC_HOOK_ALLOWANCE;

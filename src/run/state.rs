@@ -76,17 +76,14 @@ impl RunState {
 /// `state`, shared: in the spare of an earlier run where there is one.
 pub(crate) fn begin_run(state: RunState) -> Arc<RunState> {
     let spare = lock(&SPARE).take();
-    match spare {
-        // Nothing else can hold the spare: it was kept only when nothing did.
-        Some(mut spare) => match Arc::get_mut(&mut spare) {
-            Some(free) => {
-                *free = state;
-                spare
-            }
-            None => Arc::new(state),
-        },
-        None => Arc::new(state),
+    // Nothing else can hold the spare: it was kept only when nothing did.
+    if let Some(mut spare) = spare
+        && let Some(free) = Arc::get_mut(&mut spare)
+    {
+        *free = state;
+        return spare;
     }
+    Arc::new(state)
 }
 
 /// Keeps `run`'s state for the next run, unless something still holds it (a thread the
