@@ -15,7 +15,11 @@ fn suite(tag: &str) -> (PathBuf, PathBuf) {
     let root = scratch_copy("tokio-suite", tag);
     // The versions leakcheck's own tests use: no registry lookups, and the same builds.
     std::fs::copy(repository().join("Cargo.lock"), root.join("Cargo.lock")).expect("a lock file");
-    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("tokio-suite-target");
+    // One directory for every target directory this test is built in: the suite gets none of
+    // the parent build's settings (see `leakcheck`), so the default and the tokio_unstable
+    // tiers build it the same, and the second reuses the first's build of tokio and
+    // leakcheck, twice over (the tool's own tokio_unstable re-run), instead of repeating it.
+    let target = repository().join("target/fixture-suites/tokio-suite-target");
     (root, target)
 }
 

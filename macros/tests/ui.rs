@@ -1,5 +1,6 @@
 //! Compile errors of `#[leak_checked_test]`: each file under `tests/ui/` is one mistake, and its
-//! `.stderr` the message the user must see. Regenerate with `TRYBUILD=overwrite cargo test --test ui`
+//! `.stderr` the message the user must see. Regenerate with
+//! `TRYBUILD=overwrite cargo test -p leakcheck-macros --test ui`
 //! after a deliberate change, and read the diff.
 
 #[test]
