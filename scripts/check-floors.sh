@@ -48,7 +48,11 @@ for _pass in 1 2 3; do
     major=${floor%%.*}
     # A 0.x release line is named by its minor version too.
     [[ $major == 0 ]] && major=$(cut -d. -f1-2 <<<"$floor")
-    if cargo update --quiet -p "$name@$major" --precise "$floor" 2>"$scratch/pin.err"; then
+    # Offline first: generate-lockfile has just fetched the index entries of every crate in
+    # the graph, and asking the registry again took a second and a half a pin. Online where
+    # an old version needs a crate the graph has not had.
+    if cargo update --quiet --offline -p "$name@$major" --precise "$floor" 2>/dev/null \
+      || cargo update --quiet -p "$name@$major" --precise "$floor" 2>"$scratch/pin.err"; then
       printf 'floor: %s %s\n' "$name" "$floor"
     else
       left+="$name $floor"$'\n'
