@@ -84,11 +84,20 @@ fn run_resolved(
     let alone = resources::alone_in_process() && !state::any();
     // Only a resource check needs the first runtime built before its look; where none can
     // run, the watchdog starts at once: with the build ahead of its loop, a parallel suite of
-    // 200 small tests took up to 25 ms longer in some runs.
-    let prepare: fn() = if detecting && alone && settings.resources != ResourceMode::Off {
-        runtime::build_first_runtime
+    // 200 small tests took up to 25 ms longer in some runs. A process of one test builds it on
+    // the test's thread: no later test's thread takes over what the build leaves, and waiting
+    // for the watchdog's thread to start and build it cost such a process a tenth of its time.
+    let checks_resources = detecting && alone && settings.resources != ResourceMode::Off;
+    let first_runtime = if !checks_resources {
+        FirstRuntime::NotNeeded
+    } else if resources::process_per_test() {
+        FirstRuntime::Here
     } else {
-        || {}
+        FirstRuntime::OnWatchdog
+    };
+    let prepare: fn() = match first_runtime {
+        FirstRuntime::OnWatchdog => runtime::build_first_runtime,
+        FirstRuntime::NotNeeded | FirstRuntime::Here => || {},
     };
     if let Err(error) = watchdog::start(prepare) {
         return harness_failure(test_name, error.to_string());
@@ -118,7 +127,8 @@ fn run_resolved(
         None
     };
     if let Some(check) = &mut resource_check {
-        if let Err(error) = runtime::keep_what_tokio_keeps() {
+        let watchdog_builds = first_runtime == FirstRuntime::OnWatchdog;
+        if let Err(error) = runtime::keep_what_tokio_keeps(watchdog_builds) {
             return harness_failure(
                 test_name,
                 format!("could not build the tokio runtime: {error}"),
@@ -248,6 +258,16 @@ fn run_resolved(
         resource_mode: settings.resources,
         should_panic: options.should_panic.clone(),
     }
+}
+
+/// Where the process's first runtime is built, when a resource check needs it before its look.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FirstRuntime {
+    NotNeeded,
+    /// On the watchdog's thread, as it starts: off the tests' threads of a suite.
+    OnWatchdog,
+    /// On the test's thread: the process runs no other test.
+    Here,
 }
 
 fn harness_failure(test_name: SharedStr, message: String) -> Report {

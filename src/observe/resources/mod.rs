@@ -43,10 +43,12 @@ static KEPT: LazyLock<Mutex<HashSet<Held>>> = LazyLock::new(Mutex::default);
 /// What the process held when its last resource check ended: the next test, run after it in
 /// the same process, starts from it if the counts say nothing moved in between.
 static LAST_HOLDINGS: Mutex<Option<Arc<Snapshot>>> = Mutex::new(None);
+/// Whether the process was started for one test (nextest): its environment does not change.
+static PROCESS_PER_TEST: LazyLock<bool> = LazyLock::new(|| {
+    std::env::var("NEXTEST_EXECUTION_MODE").is_ok_and(|mode| mode == "process-per-test")
+});
 /// Whether the process runs one test at a time: its arguments and environment do not change.
 static ALONE: LazyLock<bool> = LazyLock::new(|| {
-    let nextest =
-        std::env::var("NEXTEST_EXECUTION_MODE").is_ok_and(|mode| mode == "process-per-test");
     let one_thread_variable =
         std::env::var("RUST_TEST_THREADS").is_ok_and(|threads| threads.trim() == "1");
     let arguments: Vec<String> = std::env::args().collect();
@@ -55,7 +57,7 @@ static ALONE: LazyLock<bool> = LazyLock::new(|| {
             || (argument == "--test-threads"
                 && arguments.get(index + 1).is_some_and(|count| count == "1"))
     });
-    nextest || one_thread_variable || one_thread_argument
+    *PROCESS_PER_TEST || one_thread_variable || one_thread_argument
 });
 
 /// Something the process holds, as a snapshot tells it apart from everything else.
@@ -131,6 +133,12 @@ pub(crate) fn alone_in_process() -> bool {
     *ALONE
 }
 
+/// Whether the process was started for one test, as nextest runs each: no later test in it
+/// shares what this one leaves to the allocator.
+pub(crate) fn process_per_test() -> bool {
+    *PROCESS_PER_TEST
+}
+
 /// Why the resource check does not run in this process.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Unchecked {
@@ -174,11 +182,18 @@ impl ResourceCheck {
     /// where the counts have not moved since, a full one otherwise.
     pub(crate) fn begin(&mut self) -> Result<(), Unchecked> {
         let unreadable = |error: std::io::Error| Unchecked::Unreadable(error.to_string());
-        let counts = Counts::now().map_err(unreadable)?;
-        let last = lock(&LAST_HOLDINGS).clone();
-        let before = match last {
-            Some(last) if counts.comparable() && last.counts() == counts => last,
-            _ => Arc::new(Snapshot::take().map_err(unreadable)?),
+        // The first check in a process has no last look to start from (nextest's process of
+        // one test never has): counting would only add two calls to the full look.
+        let still_held = match lock(&LAST_HOLDINGS).clone() {
+            Some(last) => {
+                let counts = Counts::now().map_err(unreadable)?;
+                (counts.comparable() && last.counts() == counts).then_some(last)
+            }
+            None => None,
+        };
+        let before = match still_held {
+            Some(last) => last,
+            None => Arc::new(Snapshot::take().map_err(unreadable)?),
         };
         self.looker = Looker::current();
         self.before = Some(before);
