@@ -12,16 +12,22 @@ use std::future::{Future, poll_fn};
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::{Pin, pin};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+use crate::observe::resources;
 use crate::util::panic_payload::PanicPayload;
 use crate::util::sync::lock;
 
 /// The one watchdog thread of the process: a thread per test would cost each test a thread
 /// start, and the deadlines of every test running at once fit in one map.
 static WATCHDOG: OnceLock<Result<Arc<Watchdog>, String>> = OnceLock::new();
+
+/// The kernel's id of the watchdog's thread once it runs, 0 before: a thread that ends only with
+/// the process, which a look at the process's threads may count on.
+static THREAD_ID: AtomicU32 = AtomicU32::new(0);
 
 type TimerKey = (Instant, u64);
 
@@ -77,6 +83,9 @@ fn spawn(prepare: fn()) -> Result<Arc<Watchdog>, String> {
     std::thread::Builder::new()
         .name("leakcheck-watchdog".into())
         .spawn(move || {
+            if let Some(id) = resources::current_thread_id() {
+                THREAD_ID.store(id, Ordering::Release);
+            }
             prepare();
             runner.fire_forever();
         })
@@ -143,6 +152,14 @@ impl Watchdog {
                     .unwrap_or_else(PoisonError::into_inner),
             };
         }
+    }
+}
+
+/// The kernel's id of the watchdog's thread, once it runs.
+pub(crate) fn thread_id() -> Option<u32> {
+    match THREAD_ID.load(Ordering::Acquire) {
+        0 => None,
+        id => Some(id),
     }
 }
 

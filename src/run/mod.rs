@@ -84,20 +84,20 @@ fn run_resolved(
     let alone = resources::alone_in_process() && !state::any();
     // Only a resource check needs the first runtime built before its look; where none can
     // run, the watchdog starts at once: with the build ahead of its loop, a parallel suite of
-    // 200 small tests took up to 25 ms longer in some runs. A process of one test needs no
-    // runtime of its own beside the test's (see `FirstRuntime::TestsOwn`): waiting for the
-    // watchdog's thread to start and build one cost such a process a tenth of its time.
+    // 200 small tests took up to 25 ms longer in some runs. A process of one test builds it on
+    // the test's thread: no later test's thread takes over what the build leaves, and waiting
+    // for the watchdog's thread to start and build it cost such a process a tenth of its time.
     let checks_resources = detecting && alone && settings.resources != ResourceMode::Off;
     let first_runtime = if !checks_resources {
         FirstRuntime::NotNeeded
     } else if resources::process_per_test() {
-        FirstRuntime::TestsOwn
+        FirstRuntime::Here
     } else {
         FirstRuntime::OnWatchdog
     };
     let prepare: fn() = match first_runtime {
         FirstRuntime::OnWatchdog => runtime::build_first_runtime,
-        FirstRuntime::NotNeeded | FirstRuntime::TestsOwn => || {},
+        FirstRuntime::NotNeeded | FirstRuntime::Here => || {},
     };
     if let Err(error) = watchdog::start(prepare) {
         return harness_failure(test_name, error.to_string());
@@ -126,14 +126,24 @@ fn run_resolved(
     } else {
         None
     };
-    if first_runtime == FirstRuntime::OnWatchdog && resource_check.is_some() {
-        if let Err(error) = runtime::keep_what_tokio_keeps() {
+    if let Some(check) = &mut resource_check {
+        let watchdog_builds = first_runtime == FirstRuntime::OnWatchdog;
+        if let Err(error) = runtime::keep_what_tokio_keeps(watchdog_builds) {
             return harness_failure(
                 test_name,
                 format!("could not build the tokio runtime: {error}"),
             );
         }
-        begin_resource_check(&mut resource_check);
+        // Threads that end only with the process: its first, which runs `main`, and the
+        // watchdog's.
+        let lasting: Vec<u32> = [Some(std::process::id()), watchdog::thread_id()]
+            .into_iter()
+            .flatten()
+            .collect();
+        if let Err(why) = check.begin(&lasting) {
+            say_once_resources_unchecked(&why);
+            resource_check = None;
+        }
     }
     let runtime = match TestRuntime::build(options, &run, resource_check.is_some()) {
         Ok(runtime) => runtime,
@@ -144,9 +154,6 @@ fn run_resolved(
             );
         }
     };
-    if first_runtime == FirstRuntime::TestsOwn {
-        begin_resource_check(&mut resource_check);
-    }
     let registration = state::register(runtime.handle().id(), Arc::clone(&run));
     // Lets the names layer file this run's spawn spans until the run is over.
     let _watched = run.spawns.watch(runtime.handle().id());
@@ -259,36 +266,19 @@ fn run_resolved(
     }
 }
 
-/// Where the process's first runtime comes from, for a resource check: tokio keeps a few
-/// things from it on for the whole process (the signal driver's socket pair), which must be in
-/// the check's first look.
+/// Where the process's first runtime is built, when a resource check needs it before its look.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum FirstRuntime {
-    /// No resource check runs.
     NotNeeded,
-    /// Built and dropped on the watchdog's thread as it starts, off the tests' threads of a
-    /// suite, before the first look; each look comes before a test's runtime is built, so that
-    /// one test's last look is the next one's first.
+    /// On the watchdog's thread, as it starts: off the tests' threads of a suite.
     OnWatchdog,
-    /// The test's own, in a process of one test: the look comes once it is built. That look
-    /// sees the runtime's own descriptors and threads, which are gone by the last one.
-    TestsOwn,
+    /// On the test's thread: the process runs no other test.
+    Here,
 }
 
 fn harness_failure(test_name: SharedStr, message: String) -> Report {
     // A harness failure fails in every mode: nothing was checked.
     Report::new(test_name, vec![Finding::Harness { message }], None)
-}
-
-/// Takes the resource check's first look; where `/proc` cannot be read, the run goes unchecked,
-/// as the process says once.
-fn begin_resource_check(resource_check: &mut Option<ResourceCheck>) {
-    if let Some(check) = resource_check
-        && let Err(why) = check.begin()
-    {
-        say_once_resources_unchecked(&why);
-        *resource_check = None;
-    }
 }
 
 fn say_once_resources_unchecked(why: &Unchecked) {

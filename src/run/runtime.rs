@@ -21,8 +21,8 @@ static FIRST_RUNTIME: OnceLock<Result<(), String>> = OnceLock::new();
 const FIRST_RUNTIME_LIMIT: Duration = Duration::from_secs(1);
 
 /// Builds and drops the process's first runtime. Meant for the watchdog's thread
-/// ([`watchdog::start`]): the memory tokio keeps and the allocator's leftovers of the build
-/// stay there, out of what the tests' threads reuse.
+/// ([`watchdog::start`]) in a suite: the memory tokio keeps and the allocator's leftovers of
+/// the build stay there, out of what the tests' threads reuse.
 pub(crate) fn build_first_runtime() {
     FIRST_RUNTIME.get_or_init(|| {
         Builder::new_current_thread()
@@ -34,11 +34,13 @@ pub(crate) fn build_first_runtime() {
 }
 
 /// Makes sure the first runtime has been built, so that what tokio keeps from it on is there
-/// before a resource check's first look: waits for the watchdog to have built it, and builds
-/// it here if the watchdog has not.
-pub(crate) fn keep_what_tokio_keeps() -> io::Result<()> {
+/// before a resource check's first look: where `watchdog_builds` it, waits for the watchdog to
+/// have built it; builds it here if the watchdog has not.
+pub(crate) fn keep_what_tokio_keeps(watchdog_builds: bool) -> io::Result<()> {
     if FIRST_RUNTIME.get().is_none() {
-        watchdog::wait_until_running(FIRST_RUNTIME_LIMIT);
+        if watchdog_builds {
+            watchdog::wait_until_running(FIRST_RUNTIME_LIMIT);
+        }
         build_first_runtime();
     }
     match FIRST_RUNTIME.get() {

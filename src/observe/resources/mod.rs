@@ -1,9 +1,9 @@
 //! Resources a test leaves behind besides tasks: sockets, files, child processes and threads.
 //!
-//! The process's holdings are read from `/proc` before the test's body runs (in a suite, before
-//! its runtime is built; in a process of its own, once it is) and again after the runtime has
-//! shut down, when its own descriptors and threads are gone; what is new, and still there after
-//! `settle`, was left behind. Only Linux has `/proc`: elsewhere the check is off.
+//! The process's holdings are read from `/proc` before the test's runtime is built and again
+//! after it has shut down, when the runtime's own descriptors and threads are gone; what is
+//! new, and still there after `settle`, was left behind. Only Linux has `/proc`: elsewhere the
+//! check is off.
 //!
 //! Most tests leave nothing, so a look counts first: two `stat` calls tell how many
 //! descriptors and threads the process has, and only a count that moved (or a child process)
@@ -148,11 +148,11 @@ pub(crate) enum Unchecked {
     Unreadable(String),
 }
 
-/// A run's resource check, from the snapshot before its body runs to the verdict.
+/// A run's resource check, from the snapshot before its runtime is built to the verdict.
 pub(crate) struct ResourceCheck {
-    /// What the process held before the body ran. tokio keeps a few things for the whole
-    /// process from the first runtime on (the signal driver's socket pair): the run makes sure
-    /// a runtime was built before the first look, so that they are there.
+    /// What the process held before the runtime was built. tokio keeps a few things for the
+    /// whole process from the first runtime on (the signal driver's socket pair); the run
+    /// builds one runtime for the process before the first look, so that they are there.
     before: Option<Arc<Snapshot>>,
     /// The thread that runs the test (and takes the looks), where it is known.
     looker: Option<Looker>,
@@ -178,9 +178,10 @@ impl ResourceCheck {
         }))
     }
 
-    /// Takes the first look, before the run's body runs: the last check's final look where the
-    /// counts have not moved since, a full one otherwise.
-    pub(crate) fn begin(&mut self) -> Result<(), Unchecked> {
+    /// Takes the first look, before the run's runtime is built: the last check's final look
+    /// where the counts have not moved since, a full one otherwise, told of the threads that end
+    /// only with the process (`lasting`).
+    pub(crate) fn begin(&mut self, lasting: &[u32]) -> Result<(), Unchecked> {
         let unreadable = |error: std::io::Error| Unchecked::Unreadable(error.to_string());
         // The first check in a process has no last look to start from (nextest's process of
         // one test never has): counting would only add two calls to the full look.
@@ -193,7 +194,7 @@ impl ResourceCheck {
         };
         let before = match still_held {
             Some(last) => last,
-            None => Arc::new(Snapshot::take().map_err(unreadable)?),
+            None => Arc::new(Snapshot::take_knowing(lasting).map_err(unreadable)?),
         };
         self.looker = Looker::current();
         self.before = Some(before);

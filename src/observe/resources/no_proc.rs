@@ -43,6 +43,10 @@ impl Snapshot {
         ))
     }
 
+    pub(crate) fn take_knowing(_: &[u32]) -> io::Result<Snapshot> {
+        Snapshot::take()
+    }
+
     pub(crate) fn unchanged(&self, _: Counts, _: Option<&Looker>) -> bool {
         true
     }

@@ -55,14 +55,9 @@ impl Counts {
         // in the process, on a look that most tests take twice.
         let descriptors = u64::try_from(rustix::fs::stat(OWN_DESCRIPTORS.as_c_str())?.st_size)
             .unwrap_or_default();
-        // A directory's two links (its name and its `.`), plus one for each thread.
-        // `nlink_t` is 64 bits here but 32 on some targets (aarch64).
-        #[allow(clippy::useless_conversion)]
-        let threads =
-            u64::from(rustix::fs::stat(OWN_THREADS.as_c_str())?.st_nlink).saturating_sub(2);
         Ok(Counts {
             descriptors: (descriptors > 0).then_some(descriptors),
-            threads,
+            threads: thread_count()?,
         })
     }
 
@@ -109,27 +104,45 @@ impl Snapshot {
     /// process without children, where each /proc call costs some 4 microseconds on a virtual
     /// machine.
     pub(crate) fn take() -> io::Result<Snapshot> {
-        let mut threads = Vec::new();
-        for_each_listed(&OWN_THREADS, |tid| threads.push(tid))?;
-        threads.sort_unstable();
+        Snapshot::take_knowing(&[])
+    }
+
+    /// [`Snapshot::take`], told of threads that end only with the process (`lasting`: its
+    /// first thread, leakcheck's watchdog). Where the kernel counts no thread but those and
+    /// the one taking the look, as in a process nextest started for one test, the threads are
+    /// not listed, and the look is [settled](Snapshot::settled): none of them is on its way out.
+    ///
+    /// The listing is what makes a process of one test slow to end: each entry it lists is
+    /// one more the kernel lets go of when the process ends, and two such processes at a time
+    /// (as nextest runs them) took a twentieth longer each with it.
+    pub(crate) fn take_knowing(lasting: &[u32]) -> io::Result<Snapshot> {
+        let taker = current_thread_id();
+        let (threads, settled) = match only_lasting_threads(lasting, taker)? {
+            Some(threads) => (threads, true),
+            None => {
+                let mut threads = Vec::new();
+                for_each_listed(&OWN_THREADS, |tid| threads.push(tid))?;
+                threads.retain(|tid| Some(*tid) != taker);
+                threads.sort_unstable();
+                (threads, false)
+            }
+        };
         let mut children = BTreeMap::new();
         // One call says there are none, instead of a read for each thread.
         if !no_child_processes() {
-            for tid in &threads {
-                for child in children_of(*tid) {
+            for tid in threads.iter().copied().chain(taker) {
+                for child in children_of(tid) {
                     if let Some(command) = running_command(child) {
                         children.insert(child, command);
                     }
                 }
             }
         }
-        let taker = current_thread_id();
-        threads.retain(|tid| Some(*tid) != taker);
         Ok(Snapshot {
             descriptors: open_descriptors()?,
             threads,
             taker_left_out: taker.is_some(),
-            settled: false,
+            settled,
             children,
         })
     }
@@ -244,6 +257,35 @@ impl Snapshot {
         }
         new
     }
+}
+
+/// The threads of the process but `taker`, in order, where they are `lasting` threads and the
+/// kernel counts no other; `None` where it counts more (or fewer: one has ended).
+fn only_lasting_threads(lasting: &[u32], taker: Option<u32>) -> io::Result<Option<Vec<u32>>> {
+    let Some(taker) = taker else {
+        return Ok(None);
+    };
+    let mut threads: Vec<u32> = lasting
+        .iter()
+        .copied()
+        .filter(|tid| *tid != taker)
+        .collect();
+    if threads.is_empty() {
+        return Ok(None);
+    }
+    threads.sort_unstable();
+    threads.dedup();
+    let counted = thread_count()?;
+    Ok((counted == threads.len() as u64 + 1).then_some(threads))
+}
+
+/// How many threads the process has: the link count of `/proc/<pid>/task`, a directory's two
+/// links (its name and its `.`) plus one for each thread.
+fn thread_count() -> io::Result<u64> {
+    // `nlink_t` is 64 bits here but 32 on some targets (aarch64).
+    #[allow(clippy::useless_conversion)]
+    let links = u64::from(rustix::fs::stat(OWN_THREADS.as_c_str())?.st_nlink);
+    Ok(links.saturating_sub(2))
 }
 
 /// The numbers of `now` that `before` does not have; both in order.
