@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # The cost of #[leak_checked_test] against #[tokio::test], measured in one run: a suite of 200
 # small async tests (each spawns four tasks and awaits them) under each attribute, release
-# build, --test-threads=2, the two suites alternating, median of RUNS runs (default 7), for the
-# current-thread and the multi-thread runtime. Also: peak memory of each suite, and how long a
-# leaky test takes to be reported beyond its settle, and the per-test cost inside one process
-# (with how many clean runs waited in the settle at all). Then the resource check's cost, where
-# it runs: under nextest and with --test-threads=1, and what one look at /proc costs. Last,
-# instruction counts under callgrind, which a loaded machine does not move: the suites in one
-# process with --test-threads=1 (every check on), and one test's process as nextest runs it.
+# build, for the current-thread and the multi-thread runtime, in each way a suite runs: in
+# parallel (--test-threads=2), under nextest (a process per test) and serially
+# (--test-threads=1, where every check is on), with peak memory. Then how long a leaky test
+# takes to be reported beyond its settle, the per-test cost inside one process (with how many
+# clean runs waited in the settle at all) and what one look at /proc costs. Last, instruction
+# counts under callgrind, which a loaded machine does not move: the suites in one process
+# with --test-threads=1, and one test's process as nextest runs it.
+#
+# Wall time swings with a shared machine's load, which drifts while a benchmark runs: each
+# round runs every suite compared once, in an order reversed from one round to the next, and
+# the figure is the median of the rounds' ratios, beside the ratio of the median times. The
+# in-process suites take milliseconds and get 5 x RUNS rounds; nextest gets 2 x RUNS.
 #
 #   scripts/bench-overhead.sh [RUNS]
 set -euo pipefail
@@ -19,91 +24,110 @@ executable() {
     | grep -o '"executable":"[^"]*"' | cut -d'"' -f4 | grep "/deps/$1-" | head -n 1
 }
 
-median() { sort -n | awk '{ values[NR] = $1 } END { print values[int((NR + 1) / 2)] }'; }
+median() { sort -g | awk '{ values[NR] = $1 } END { print values[int((NR + 1) / 2)] }'; }
 
-# Sets `took` (wall time, microseconds) and `peak` (peak resident memory, KiB) for one run of
-# a suite.
+# wall_of COMMAND...: the wall time of one run of COMMAND, in microseconds.
+wall_of() {
+  local started ended
+  started=$(date +%s%N)
+  "$@" >/dev/null 2>&1
+  ended=$(date +%s%N)
+  echo $(( (ended - started) / 1000 ))
+}
+
+# compare_rounds ROUNDS BASE OTHER...: runs each of the commands (functions that print a time)
+# once a round, ROUNDS rounds, in an order reversed from one round to the next. Sets `medians`
+# (each command's median time) and `ratios` (for each command, the median over the rounds of
+# its time over BASE's; 1 for BASE).
+compare_rounds() {
+  local rounds=$1 round index at
+  shift
+  local commands=("$@") last=$(($# - 1))
+  local -a times=() round_ratios=() this=()
+  for round in $(seq "$rounds"); do
+    for index in $(seq 0 "$last"); do
+      at=$index
+      (( round % 2 )) || at=$((last - index))
+      this[at]=$("${commands[at]}")
+    done
+    for index in $(seq 0 "$last"); do
+      times[index]+="${this[index]} "
+      round_ratios[index]+="$(awk -v base="${this[0]}" -v time="${this[index]}" 'BEGIN { print time / base }') "
+    done
+  done
+  medians=() ratios=()
+  for index in $(seq 0 "$last"); do
+    medians[index]=$(printf '%s\n' ${times[index]} | median)
+    ratios[index]=$(printf '%s\n' ${round_ratios[index]} | median)
+  done
+}
+
+# peak_of BINARY: the peak resident memory of one parallel run of a suite, in KiB.
 peak_file=$(mktemp)
 trap 'rm -f "$peak_file"' EXIT
-measure() {
-  local binary=$1 started ended
-  started=$(date +%s%N)
-  /usr/bin/time -f '%M' -o "$peak_file" "$binary" --test-threads=2 -q >/dev/null 2>&1
-  ended=$(date +%s%N)
-  took=$(( (ended - started) / 1000 ))
-  peak=$(tail -n 1 "$peak_file")
+peak_of() {
+  /usr/bin/time -f '%M' -o "$peak_file" "$1" --test-threads=2 -q >/dev/null 2>&1
+  tail -n 1 "$peak_file"
 }
 
 cargo test --release -p leakcheck-bench --no-run 2>/dev/null
-echo "machine: $(nproc) cores; $runs alternating runs of each suite, median"
+echo "machine: $(nproc) cores; $((runs * 5)) rounds in one process, $((runs * 2)) under nextest"
 for flavor in current_thread multi_thread; do
   tokio_binary=$(executable "tokio_$flavor")
   leakcheck_binary=$(executable "leakcheck_$flavor")
-  tokio_times=() leakcheck_times=() tokio_peaks=() leakcheck_peaks=()
-  for _ in $(seq "$runs"); do
-    measure "$tokio_binary"
-    tokio_times+=("$took") tokio_peaks+=("$peak")
-    measure "$leakcheck_binary"
-    leakcheck_times+=("$took") leakcheck_peaks+=("$peak")
-  done
-  tokio_median=$(printf '%s\n' "${tokio_times[@]}" | median)
-  leakcheck_median=$(printf '%s\n' "${leakcheck_times[@]}" | median)
-  tokio_peak=$(printf '%s\n' "${tokio_peaks[@]}" | median)
-  leakcheck_peak=$(printf '%s\n' "${leakcheck_peaks[@]}" | median)
-  awk -v flavor="$flavor" -v t="$tokio_median" -v l="$leakcheck_median" -v tp="$tokio_peak" -v lp="$leakcheck_peak" 'BEGIN {
-    printf "%s: #[tokio::test] %.1f ms, #[leak_checked_test] %.1f ms, ratio %.3f; peak memory %d KiB vs %d KiB\n",
-      flavor, t / 1000, l / 1000, l / t, tp, lp
+  tokio_parallel() { wall_of "$tokio_binary" --test-threads=2 -q; }
+  leakcheck_parallel() { wall_of "$leakcheck_binary" --test-threads=2 -q; }
+  compare_rounds $((runs * 5)) tokio_parallel leakcheck_parallel
+  awk -v flavor="$flavor" -v t="${medians[0]}" -v l="${medians[1]}" -v r="${ratios[1]}" \
+    -v tp="$(peak_of "$tokio_binary")" -v lp="$(peak_of "$leakcheck_binary")" 'BEGIN {
+    printf "%s, --test-threads=2: #[tokio::test] %.1f ms, #[leak_checked_test] %.1f ms, ratio %.3f (of the rounds: %.3f); peak memory %d KiB vs %d KiB\n",
+      flavor, t / 1000, l / 1000, l / t, r, tp, lp
   }'
 done
 
 # The resource check runs only where a test is alone in its process: under nextest (a process
-# per test) or with --test-threads=1. The same current-thread suites both ways, leakcheck
-# with the check off and on (LEAKCHECK_RESOURCES=warn, the default), medians of RUNS runs.
+# per test) or with --test-threads=1. Both flavors both ways, leakcheck with the check on
+# (LEAKCHECK_RESOURCES=warn, the default) and off.
 if command -v cargo-nextest >/dev/null; then
-  nextest_seconds() {
-    LEAKCHECK_RESOURCES=$2 cargo nextest run --release -p leakcheck-bench --test "$1" \
-      --test-threads=2 2>&1 | grep -o 'Summary \[ *[0-9.]*s' | grep -o '[0-9.]*' | head -n 1
+  # nextest_run SUITE: the wall time nextest gives for running SUITE, in microseconds.
+  nextest_run() {
+    cargo nextest run --release -p leakcheck-bench --test "$1" --test-threads=2 2>&1 \
+      | grep -o 'Summary \[ *[0-9.]*s' | grep -o '[0-9.]*' | head -n 1 \
+      | awk '{ printf "%d\n", $1 * 1000000 }'
   }
-  tokio_times=() off_times=() on_times=()
-  for _ in $(seq "$runs"); do
-    tokio_times+=("$(nextest_seconds tokio_current_thread warn)")
-    off_times+=("$(nextest_seconds leakcheck_current_thread off)")
-    on_times+=("$(nextest_seconds leakcheck_current_thread warn)")
+  for flavor in current_thread multi_thread; do
+    tokio_nextest() { LEAKCHECK_RESOURCES=warn nextest_run "tokio_$flavor"; }
+    leakcheck_nextest() { LEAKCHECK_RESOURCES=warn nextest_run "leakcheck_$flavor"; }
+    unchecked_nextest() { LEAKCHECK_RESOURCES=off nextest_run "leakcheck_$flavor"; }
+    compare_rounds $((runs * 2)) tokio_nextest leakcheck_nextest unchecked_nextest
+    awk -v flavor="$flavor" -v t="${medians[0]}" -v on="${medians[1]}" -v off="${medians[2]}" \
+      -v r_on="${ratios[1]}" -v r_off="${ratios[2]}" 'BEGIN {
+      printf "%s, nextest, a process per test: #[tokio::test] %.0f ms; leakcheck %.0f ms, ratio %.3f (of the rounds: %.3f); resource check off %.0f ms, ratio %.3f (of the rounds: %.3f)\n",
+        flavor, t / 1000, on / 1000, on / t, r_on, off / 1000, off / t, r_off
+    }'
   done
-  awk -v t="$(printf '%s\n' "${tokio_times[@]}" | median)" \
-    -v off="$(printf '%s\n' "${off_times[@]}" | median)" \
-    -v on="$(printf '%s\n' "${on_times[@]}" | median)" 'BEGIN {
-    printf "nextest, a process per test: #[tokio::test] %.0f ms; leakcheck, resource check off %.0f ms (ratio %.3f), on %.0f ms (ratio %.3f)\n",
-      t * 1000, off * 1000, off / t, on * 1000, on / t
-  }'
 else
   echo "cargo-nextest is not installed: no per-process figures"
 fi
-serial_times() {
-  local binary=$1 mode=$2 started ended
-  started=$(date +%s%N)
-  LEAKCHECK_RESOURCES=$mode "$binary" --test-threads=1 -q >/dev/null 2>&1
-  ended=$(date +%s%N)
-  echo $(( (ended - started) / 1000 ))
-}
-tokio_binary=$(executable tokio_current_thread)
-leakcheck_binary=$(executable leakcheck_current_thread)
-tokio_times=() off_times=() on_times=()
-for _ in $(seq "$runs"); do
-  tokio_times+=("$(serial_times "$tokio_binary" warn)")
-  off_times+=("$(serial_times "$leakcheck_binary" off)")
-  on_times+=("$(serial_times "$leakcheck_binary" warn)")
+for flavor in current_thread multi_thread; do
+  tokio_binary=$(executable "tokio_$flavor")
+  leakcheck_binary=$(executable "leakcheck_$flavor")
+  tokio_serial() { wall_of "$tokio_binary" --test-threads=1 -q; }
+  leakcheck_serial() { LEAKCHECK_RESOURCES=warn wall_of "$leakcheck_binary" --test-threads=1 -q; }
+  unchecked_serial() { LEAKCHECK_RESOURCES=off wall_of "$leakcheck_binary" --test-threads=1 -q; }
+  compare_rounds $((runs * 5)) tokio_serial leakcheck_serial unchecked_serial
+  awk -v flavor="$flavor" -v t="${medians[0]}" -v on="${medians[1]}" -v off="${medians[2]}" \
+    -v r_on="${ratios[1]}" -v r_off="${ratios[2]}" 'BEGIN {
+    printf "%s, --test-threads=1, one process: #[tokio::test] %.1f ms; leakcheck %.1f ms, ratio %.3f (of the rounds: %.3f); resource check off %.1f ms, ratio %.3f (of the rounds: %.3f)\n",
+      flavor, t / 1000, on / 1000, on / t, r_on, off / 1000, off / t, r_off
+  }'
 done
-awk -v t="$(printf '%s\n' "${tokio_times[@]}" | median)" \
-  -v off="$(printf '%s\n' "${off_times[@]}" | median)" \
-  -v on="$(printf '%s\n' "${on_times[@]}" | median)" 'BEGIN {
-  printf "--test-threads=1, one process: #[tokio::test] %.1f ms; leakcheck, resource check off %.1f ms (ratio %.3f), on %.1f ms (ratio %.3f)\n",
-    t / 1000, off / 1000, off / t, on / 1000, on / t
-}'
 
 # Instructions under callgrind, which the load of a shared machine does not move: each suite
-# once in one process with --test-threads=1, as serial suites run, where every check is on
-# (the resource check runs only where a test is alone), default settings, both flavors.
+# in one process with --test-threads=1, as serial suites run, where every check is on (the
+# resource check runs only where a test is alone), default settings, both flavors. A suite's
+# count still moves by a few percent between runs (which malloc arena each test's new thread
+# takes over, and in what state, depends on when the last one ended): the median of three.
 if command -v valgrind >/dev/null; then
   # instructions_of SUITE ARGS...: what one run of SUITE's binary with ARGS executes.
   instructions_of() {
@@ -112,7 +136,9 @@ if command -v valgrind >/dev/null; then
     valgrind --tool=callgrind --callgrind-out-file=/dev/null "$(executable "$suite")" "$@" -q 2>&1 \
       | grep -o 'Collected : [0-9]*' | grep -o '[0-9]*'
   }
-  serial_instructions() { instructions_of "$1" --test-threads=1; }
+  serial_instructions() {
+    for _ in 1 2 3; do instructions_of "$1" --test-threads=1; done | median
+  }
   # Under nextest each test is a process of its own, whose start dominates its wall time on
   # a shared machine; the instructions of one such process (one test, run as nextest runs
   # it) tell the cost apart from the noise.
