@@ -194,7 +194,15 @@ impl ResourceCheck {
         };
         let before = match still_held {
             Some(last) => last,
-            None => Arc::new(Snapshot::take_knowing(lasting).map_err(unreadable)?),
+            None => {
+                let look = Arc::new(Snapshot::take_knowing(lasting).map_err(unreadable)?);
+                // A settled look is the one remembered (`unchanged` remembers only the others),
+                // so that the next check starts from it.
+                if look.is_settled() {
+                    remember(Arc::clone(&look));
+                }
+                look
+            }
         };
         self.looker = Looker::current();
         self.before = Some(before);
