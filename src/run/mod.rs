@@ -88,16 +88,11 @@ fn run_resolved(
     // the test's thread: no later test's thread takes over what the build leaves, and waiting
     // for the watchdog's thread to start and build it cost such a process a tenth of its time.
     let checks_resources = detecting && alone && settings.resources != ResourceMode::Off;
-    let first_runtime = if !checks_resources {
-        FirstRuntime::NotNeeded
-    } else if resources::process_per_test() {
-        FirstRuntime::Here
+    let watchdog_builds = checks_resources && !resources::process_per_test();
+    let prepare: fn() = if watchdog_builds {
+        runtime::build_first_runtime
     } else {
-        FirstRuntime::OnWatchdog
-    };
-    let prepare: fn() = match first_runtime {
-        FirstRuntime::OnWatchdog => runtime::build_first_runtime,
-        FirstRuntime::NotNeeded | FirstRuntime::Here => || {},
+        || {}
     };
     if let Err(error) = watchdog::start(prepare) {
         return harness_failure(test_name, error.to_string());
@@ -127,7 +122,6 @@ fn run_resolved(
         None
     };
     if let Some(check) = &mut resource_check {
-        let watchdog_builds = first_runtime == FirstRuntime::OnWatchdog;
         if let Err(error) = runtime::keep_what_tokio_keeps(watchdog_builds) {
             return harness_failure(
                 test_name,
@@ -264,16 +258,6 @@ fn run_resolved(
         resource_mode: settings.resources,
         should_panic: options.should_panic.clone(),
     }
-}
-
-/// Where the process's first runtime is built, when a resource check needs it before its look.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum FirstRuntime {
-    NotNeeded,
-    /// On the watchdog's thread, as it starts: off the tests' threads of a suite.
-    OnWatchdog,
-    /// On the test's thread: the process runs no other test.
-    Here,
 }
 
 fn harness_failure(test_name: SharedStr, message: String) -> Report {
