@@ -304,3 +304,68 @@ fn leakcheck_hang_wait_keeps_waiting() {
         );
     }
 }
+
+// --- A process of one test ends its watchdog ----------------------------------------------------
+
+/// The names of this process's threads.
+#[cfg(target_os = "linux")]
+fn thread_names() -> Vec<String> {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Vec::new();
+    };
+    tasks
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .map(|name| name.trim_end().to_owned())
+        .collect()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "needs a process of its own, run as a child by a_process_of_one_test_ends_its_watchdog"]
+fn checks_in_a_process_of_one_test() {
+    assert_passes(&Check::new("first").run(|| async {}));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while thread_names()
+        .iter()
+        .any(|name| name.starts_with("leakcheck-watch"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the watchdog's thread outlived the run: {:?}",
+            thread_names()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    println!("no watchdog after the first check");
+    // Only a watchdog ends a wait on the wall clock: the second run starts one again.
+    let second = Check::new("second")
+        .timeout(LIMIT)
+        .run(std::future::pending::<()>);
+    assert_fails_saying(&second, &["the test timed out after 300ms"]);
+    println!("the second check timed out");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_process_of_one_test_ends_its_watchdog() {
+    let run = run_self(
+        &[
+            "--ignored",
+            "--exact",
+            "checks_in_a_process_of_one_test",
+            "--nocapture",
+        ],
+        &[("NEXTEST_EXECUTION_MODE", "process-per-test")],
+    );
+    assert!(run.success, "{}", run.output);
+    for expected in [
+        "no watchdog after the first check",
+        "the second check timed out",
+    ] {
+        assert!(
+            run.output.contains(expected),
+            "missing {expected:?} in:\n{}",
+            run.output
+        );
+    }
+}

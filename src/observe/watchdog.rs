@@ -13,7 +13,7 @@ use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -22,8 +22,12 @@ use crate::util::panic_payload::PanicPayload;
 use crate::util::sync::lock;
 
 /// The one watchdog thread of the process: a thread per test would cost each test a thread
-/// start, and the deadlines of every test running at once fit in one map.
-static WATCHDOG: OnceLock<Result<Arc<Watchdog>, String>> = OnceLock::new();
+/// start, and the deadlines of every test running at once fit in one map. `None` before the
+/// first run, and again once [`retire`] has ended it; a later run starts another.
+///
+/// Whoever works with the watchdog's timers holds this lock meanwhile, so that `retire` never
+/// ends a watchdog that someone is handing a timer.
+static WATCHDOG: Mutex<Option<Arc<Watchdog>>> = Mutex::new(None);
 
 /// The kernel's id of the watchdog's thread once it runs, 0 before: a thread that ends only with
 /// the process, which a look at the process's threads may count on.
@@ -48,6 +52,8 @@ struct Timers {
     /// Whether the watchdog's thread has started: what starting a thread allocates and frees
     /// is behind it.
     running: bool,
+    /// Set by [`retire`]: the thread ends at its next wake.
+    retired: bool,
 }
 
 struct Watchdog {
@@ -63,14 +69,49 @@ struct Watchdog {
 /// thread: what it keeps lives on, and the tests' threads, each started afresh, take over
 /// the allocator's memory that the last one left.
 pub(crate) fn start(prepare: fn()) -> io::Result<()> {
-    match WATCHDOG.get_or_init(|| spawn(prepare)) {
-        Ok(_) => Ok(()),
-        Err(message) => Err(io::Error::other(message.clone())),
-    }
+    running_or_started(&mut lock(&WATCHDOG), prepare).map(drop)
 }
 
-fn watchdog() -> &'static Result<Arc<Watchdog>, String> {
-    WATCHDOG.get_or_init(|| spawn(|| {}))
+/// The watchdog, started here if none runs; `watchdog` is [`WATCHDOG`], locked.
+fn running_or_started(
+    watchdog: &mut Option<Arc<Watchdog>>,
+    prepare: fn(),
+) -> io::Result<&Arc<Watchdog>> {
+    if watchdog.is_none() {
+        *watchdog = Some(spawn(prepare).map_err(io::Error::other)?);
+    }
+    watchdog
+        .as_ref()
+        .ok_or_else(|| io::Error::other("leakcheck's watchdog did not start"))
+}
+
+/// Calls `with` with the watchdog's timers, starting the watchdog if none runs; `None` where
+/// it cannot start (`start` reported that before any run began).
+fn with_timers<T>(with: impl FnOnce(&Watchdog, &mut Timers) -> T) -> Option<T> {
+    let mut current = lock(&WATCHDOG);
+    let watchdog = running_or_started(&mut current, || {}).ok()?;
+    let mut timers = watchdog.lock();
+    Some(with(watchdog, &mut timers))
+}
+
+/// Ends the watchdog's thread, where no run is going and no timer is pending: in a process
+/// that runs one test (nextest's), once it is over. A process exits later by as much as it
+/// takes the kernel to stop a thread that is still there, on a machine whose cores are busy
+/// with other tests: measured as a tenth of such a process's time.
+pub(crate) fn retire() {
+    let mut current = lock(&WATCHDOG);
+    let Some(watchdog) = current.as_ref() else {
+        return;
+    };
+    let mut timers = watchdog.lock();
+    if !timers.pending.is_empty() {
+        return;
+    }
+    timers.retired = true;
+    drop(timers);
+    watchdog.earliest_changed.notify_one();
+    THREAD_ID.store(0, Ordering::Release);
+    *current = None;
 }
 
 fn spawn(prepare: fn()) -> Result<Arc<Watchdog>, String> {
@@ -103,6 +144,9 @@ impl Watchdog {
         timers.running = true;
         self.started.notify_all();
         loop {
+            if timers.retired {
+                return;
+            }
             let now = Instant::now();
             let mut due = Vec::new();
             while let Some(entry) = timers.pending.first_entry() {
@@ -169,7 +213,7 @@ pub(crate) fn thread_id() -> Option<u32> {
 /// is: a test counting the heap waits for it first, so that the free does not show in its
 /// count as memory the test let go.
 pub(crate) fn wait_until_running(limit: Duration) -> bool {
-    let Ok(watchdog) = watchdog() else {
+    let Ok(watchdog) = running_or_started(&mut lock(&WATCHDOG), || {}).cloned() else {
         return false;
     };
     let timers = watchdog.lock();
@@ -203,27 +247,27 @@ impl Future for WallSleep {
             this.deregister();
             return Poll::Ready(());
         }
-        let Ok(watchdog) = watchdog() else {
-            // `start` reported this before any run began; ending the wait is the only
-            // answer that cannot hang.
-            return Poll::Ready(());
-        };
-        let mut timers = watchdog.lock();
-        match this.registered {
+        let registered = this.registered;
+        let deadline = this.deadline;
+        let waiting = with_timers(|watchdog, timers| match registered {
             Some(key) => match timers.pending.get_mut(&key) {
-                Some(waker) => waker.clone_from(cx.waker()),
-                // The watchdog removes a timer only once its deadline has passed.
-                None => {
-                    this.registered = None;
-                    return Poll::Ready(());
+                Some(waker) => {
+                    waker.clone_from(cx.waker());
+                    Some(key)
                 }
+                // The watchdog removes a timer only once its deadline has passed, and is not
+                // retired while one is pending.
+                None => None,
             },
-            None => {
-                let key = watchdog.insert(&mut timers, this.deadline, cx.waker().clone());
-                this.registered = Some(key);
-            }
+            None => Some(watchdog.insert(timers, deadline, cx.waker().clone())),
+        });
+        // No watchdog: `start` reported that before any run began, and ending the wait is
+        // the only answer that cannot hang.
+        this.registered = waiting.flatten();
+        match this.registered {
+            Some(_) => Poll::Pending,
+            None => Poll::Ready(()),
         }
-        Poll::Pending
     }
 }
 
@@ -246,8 +290,7 @@ impl Watchdog {
 /// Has the watchdog call `ticker` every `every` until it returns `false`; a later call starts
 /// it again.
 pub(crate) fn tick(every: Duration, ticker: fn(Instant) -> bool) {
-    if let Ok(watchdog) = watchdog() {
-        let mut timers = watchdog.lock();
+    with_timers(|watchdog, timers| {
         timers.tick_requests += 1;
         if timers.ticker.is_none() {
             timers.ticker = Some(ticker);
@@ -259,12 +302,16 @@ pub(crate) fn tick(every: Duration, ticker: fn(Instant) -> bool) {
                 watchdog.earliest_changed.notify_one();
             }
         }
-    }
+    });
 }
 
 impl WallSleep {
     fn deregister(&mut self) {
-        if let (Some(key), Ok(watchdog)) = (self.registered.take(), watchdog()) {
+        let Some(key) = self.registered.take() else {
+            return;
+        };
+        // A pending timer keeps its watchdog from retiring: the one running holds it.
+        if let Some(watchdog) = lock(&WATCHDOG).as_ref() {
             watchdog.lock().pending.remove(&key);
         }
     }

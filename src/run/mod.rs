@@ -61,6 +61,11 @@ pub(crate) fn execute(
         Err(problem) => return harness_failure(test_name, problem),
     };
     let report = run_resolved(test_name, options, &settings, test, started);
+    // A process nextest started for one test runs nothing after it that needs the watchdog;
+    // a run that ends inside another run's body (a `Check` in a test) leaves it to the other.
+    if resources::process_per_test() && !state::any() {
+        watchdog::retire();
+    }
     match settings.report {
         Some(path) => jsonl::append(path, report),
         None => report,
