@@ -268,6 +268,59 @@ fn assert_ran(output: &str, tests: &[&str]) {
     }
 }
 
+/// How many files `leaves_some_files_open` leaves open: `LEAVE_FILES_OPEN`, 1 unset.
+fn files_to_leave_open() -> usize {
+    std::env::var("LEAVE_FILES_OPEN")
+        .ok()
+        .and_then(|count| count.parse().ok())
+        .unwrap_or(1)
+}
+
+#[leak_checked_test(resources = "fail")]
+#[ignore = "leaves files open; run alone by as_many_files_as_the_runtime_holds_are_still_seen"]
+async fn leaves_some_files_open() {
+    for number in 0..files_to_leave_open() {
+        let file = std::fs::File::create(scratch_file(&format!("left-{number}.log")))
+            .expect("a scratch file");
+        Box::leak(Box::new(file));
+    }
+}
+
+/// In a process of one test the first look comes once the runtime is built and sees its own
+/// descriptors, gone by the last look: a test that leaves as many open as the runtime held
+/// must not pass for one that left nothing, whatever that number is.
+#[test]
+fn as_many_files_as_the_runtime_holds_are_still_seen() {
+    for count in 1..=8 {
+        let run = run_self(
+            &[
+                "--ignored",
+                "--exact",
+                "leaves_some_files_open",
+                "--nocapture",
+            ],
+            &[
+                ("NEXTEST_EXECUTION_MODE", "process-per-test"),
+                ("LEAVE_FILES_OPEN", &count.to_string()),
+            ],
+        );
+        assert!(
+            !run.success,
+            "{count} files left open passed:\n{}",
+            run.output
+        );
+        let expected = match count {
+            1 => "1 file left open".to_owned(),
+            _ => format!("{count} files left open"),
+        };
+        assert!(
+            run.output.contains(&expected),
+            "missing {expected:?} in:\n{}",
+            run.output
+        );
+    }
+}
+
 #[test]
 fn leaky_tests_fail_when_alone() {
     let run = run_self(

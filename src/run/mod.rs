@@ -26,7 +26,7 @@ use crate::findings::{
     AllowedByRule, BlockedPoll, Finding, Mode, Phase, Report, ResourceMode, TeardownRecord,
     count_allowed, settle_declared_panics,
 };
-use crate::observe::resources::{self, ResourceCheck, Unchecked};
+use crate::observe::resources::{self, FirstLook, ResourceCheck, Unchecked};
 use crate::observe::spawns::LentSubscriber;
 use crate::observe::{console, polls, watchdog};
 use crate::run::hooks::Hooks;
@@ -87,13 +87,18 @@ fn run_resolved(
     let detecting = settings.mode != Mode::Off;
     // What the process holds and allocates is this test's only where it runs alone.
     let alone = resources::alone_in_process() && !state::any();
-    // Only a resource check needs the first runtime built before its look; where none can
-    // run, the watchdog starts at once: with the build ahead of its loop, a parallel suite of
-    // 200 small tests took up to 25 ms longer in some runs. A process of one test builds it on
-    // the test's thread: no later test's thread takes over what the build leaves, and waiting
-    // for the watchdog's thread to start and build it cost such a process a tenth of its time.
+    // Only a resource check that looks before the test's runtime is built needs the first
+    // runtime built before its look, on the watchdog's thread as it starts; where none runs,
+    // the watchdog starts at once: with the build ahead of its loop, a parallel suite of 200
+    // small tests took up to 25 ms longer in some runs. A process of one test looks once the
+    // test's runtime is built and builds no other.
     let checks_resources = detecting && alone && settings.resources != ResourceMode::Off;
-    let watchdog_builds = checks_resources && !resources::process_per_test();
+    let first_look = if resources::process_per_test() {
+        FirstLook::WithTheRuntime
+    } else {
+        FirstLook::BeforeTheRuntime
+    };
+    let watchdog_builds = checks_resources && first_look == FirstLook::BeforeTheRuntime;
     let prepare: fn() = if watchdog_builds {
         runtime::build_first_runtime
     } else {
@@ -126,23 +131,14 @@ fn run_resolved(
     } else {
         None
     };
-    if let Some(check) = &mut resource_check {
-        if let Err(error) = runtime::keep_what_tokio_keeps(watchdog_builds) {
+    if resource_check.is_some() && first_look == FirstLook::BeforeTheRuntime {
+        if let Err(error) = runtime::keep_what_tokio_keeps() {
             return harness_failure(
                 test_name,
                 format!("could not build the tokio runtime: {error}"),
             );
         }
-        // Threads that end only with the process: its first, which runs `main`, and the
-        // watchdog's.
-        let lasting: Vec<u32> = [Some(std::process::id()), watchdog::thread_id()]
-            .into_iter()
-            .flatten()
-            .collect();
-        if let Err(why) = check.begin(&lasting) {
-            say_once_resources_unchecked(&why);
-            resource_check = None;
-        }
+        begin_resource_check(&mut resource_check, first_look);
     }
     let runtime = match TestRuntime::build(options, &run, resource_check.is_some()) {
         Ok(runtime) => runtime,
@@ -153,6 +149,9 @@ fn run_resolved(
             );
         }
     };
+    if first_look == FirstLook::WithTheRuntime {
+        begin_resource_check(&mut resource_check, first_look);
+    }
     let registration = state::register(runtime.handle().id(), Arc::clone(&run));
     // Lets the names layer file this run's spawn spans until the run is over.
     let _watched = run.spawns.watch(runtime.handle().id());
@@ -268,6 +267,20 @@ fn run_resolved(
 fn harness_failure(test_name: SharedStr, message: String) -> Report {
     // A harness failure fails in every mode: nothing was checked.
     Report::new(test_name, vec![Finding::Harness { message }], None)
+}
+
+/// Takes the resource check's first look; where `/proc` cannot be read, the run goes
+/// unchecked, as the process says once.
+fn begin_resource_check(resource_check: &mut Option<ResourceCheck>, first_look: FirstLook) {
+    // Threads that end only with the process: its first, which runs `main`, and the
+    // watchdog's.
+    let lasting = [Some(resources::process_id()), watchdog::thread_id()];
+    if let Some(check) = resource_check
+        && let Err(why) = check.begin(lasting, first_look)
+    {
+        say_once_resources_unchecked(&why);
+        *resource_check = None;
+    }
 }
 
 fn say_once_resources_unchecked(why: &Unchecked) {

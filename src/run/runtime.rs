@@ -34,13 +34,11 @@ pub(crate) fn build_first_runtime() {
 }
 
 /// Makes sure the first runtime has been built, so that what tokio keeps from it on is there
-/// before a resource check's first look: where `watchdog_builds` it, waits for the watchdog to
-/// have built it; builds it here if the watchdog has not.
-pub(crate) fn keep_what_tokio_keeps(watchdog_builds: bool) -> io::Result<()> {
+/// before a resource check's first look: waits for the watchdog, which builds it as it starts,
+/// to have built it; builds it here if the watchdog has not.
+pub(crate) fn keep_what_tokio_keeps() -> io::Result<()> {
     if FIRST_RUNTIME.get().is_none() {
-        if watchdog_builds {
-            watchdog::wait_until_running(FIRST_RUNTIME_LIMIT);
-        }
+        watchdog::wait_until_running(FIRST_RUNTIME_LIMIT);
         build_first_runtime();
     }
     match FIRST_RUNTIME.get() {

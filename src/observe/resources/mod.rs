@@ -1,14 +1,16 @@
 //! Resources a test leaves behind besides tasks: sockets, files, child processes and threads.
 //!
-//! The process's holdings are read from `/proc` before the test's runtime is built and again
-//! after it has shut down, when the runtime's own descriptors and threads are gone; what is
-//! new, and still there after `settle`, was left behind. Only Linux has `/proc`: elsewhere the
-//! check is off.
+//! The process's holdings are read from `/proc` before the test's runtime is built (in a
+//! process of one test, once it is built) and again after it has shut down, when the runtime's
+//! own descriptors and threads are gone; what is new, and still there after `settle`, was left
+//! behind. Only Linux has `/proc`: elsewhere the check is off.
 //!
 //! Most tests leave nothing, so a look counts first: two `stat` calls tell how many
 //! descriptors and threads the process has, and only a count that moved (or a child process)
 //! costs a full look. In a suite run one test at a time, the last test's final look is the
-//! next one's first when the counts match.
+//! next one's first when the counts match. In a process of one test, the last look lists the
+//! descriptors (the first saw the runtime's own, so counts cannot compare) and counts the
+//! threads.
 //!
 //! A look at the process cannot say which test opened a socket, so the check runs only where
 //! the test is alone in its process: under `cargo nextest run` (a process per test), or with
@@ -31,7 +33,7 @@ use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use proc::{Counts, Looker};
-pub(crate) use proc::{Snapshot, current_thread_id};
+pub(crate) use proc::{Snapshot, current_thread_id, process_id};
 
 use crate::findings::{LeftResource, ResourceKind, ResourceMode};
 use crate::util::backoff::Backoff;
@@ -148,14 +150,33 @@ pub(crate) enum Unchecked {
     Unreadable(String),
 }
 
-/// A run's resource check, from the snapshot before its runtime is built to the verdict.
+/// Threads that end only with the process, where their ids are known: its first, which runs
+/// `main`, and leakcheck's watchdog.
+pub(crate) type Lasting = [Option<u32>; 2];
+
+/// When a run's first look is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FirstLook {
+    /// Before the run's runtime is built, so that one test's last look can be the next one's
+    /// first: in a suite run one test at a time. The run builds one runtime for the process
+    /// before it: tokio keeps a few things for the whole process from the first runtime on
+    /// (the signal driver's socket pair), which must be in the look.
+    BeforeTheRuntime,
+    /// Once the runtime is built, in a process of one test: what tokio keeps for the process
+    /// came with it, and no runtime is built for that alone. The look sees the runtime's own
+    /// descriptors and threads, which are gone by the last one, so the last look lists what
+    /// the process holds instead of counting it.
+    WithTheRuntime,
+}
+
+/// A run's resource check, from the first look to the verdict.
 pub(crate) struct ResourceCheck {
-    /// What the process held before the runtime was built. tokio keeps a few things for the
-    /// whole process from the first runtime on (the signal driver's socket pair); the run
-    /// builds one runtime for the process before the first look, so that they are there.
+    /// What the process held at the first look.
     before: Option<Arc<Snapshot>>,
     /// The thread that runs the test (and takes the looks), where it is known.
     looker: Option<Looker>,
+    lasting: Lasting,
+    first_look: FirstLook,
 }
 
 impl ResourceCheck {
@@ -175,13 +196,21 @@ impl ResourceCheck {
         Ok(Some(ResourceCheck {
             before: None,
             looker: None,
+            lasting: [None; 2],
+            first_look: FirstLook::BeforeTheRuntime,
         }))
     }
 
-    /// Takes the first look, before the run's runtime is built: the last check's final look
-    /// where the counts have not moved since, a full one otherwise, told of the threads that end
+    /// Takes the first look, at the time `first_look` says: the last check's final look where
+    /// the counts have not moved since, a full one otherwise, told of the threads that end
     /// only with the process (`lasting`).
-    pub(crate) fn begin(&mut self, lasting: &[u32]) -> Result<(), Unchecked> {
+    pub(crate) fn begin(
+        &mut self,
+        lasting: Lasting,
+        first_look: FirstLook,
+    ) -> Result<(), Unchecked> {
+        self.lasting = lasting;
+        self.first_look = first_look;
         let unreadable = |error: std::io::Error| Unchecked::Unreadable(error.to_string());
         // The first check in a process has no last look to start from (nextest's process of
         // one test never has): counting would only add two calls to the full look.
@@ -195,7 +224,7 @@ impl ResourceCheck {
         let before = match still_held {
             Some(last) => last,
             None => {
-                let look = Arc::new(Snapshot::take_knowing(lasting).map_err(unreadable)?);
+                let look = Arc::new(Snapshot::take_knowing(&lasting).map_err(unreadable)?);
                 // A settled look is the one remembered (`unchanged` remembers only the others),
                 // so that the next check starts from it.
                 if look.is_settled() {
@@ -230,7 +259,7 @@ impl ResourceCheck {
         let deadline = Instant::now() + settle;
         let mut backoff = Backoff::new();
         loop {
-            let Ok(after) = Snapshot::take() else {
+            let Ok(after) = Snapshot::take_knowing(&self.lasting) else {
                 return Vec::new();
             };
             let kept = kept();
@@ -277,8 +306,12 @@ impl ResourceCheck {
     }
 
     /// Whether a cheap look finds what the process held before; it is then the next check's
-    /// starting point.
+    /// starting point. Never for a first look that saw the runtime: the last look's counts
+    /// are short of its by the runtime's own, and a test that left as many would match them.
     fn unchanged(&self, before: &Arc<Snapshot>) -> bool {
+        if self.first_look == FirstLook::WithTheRuntime {
+            return false;
+        }
         let unchanged =
             Counts::now().is_ok_and(|counts| before.unchanged(counts, self.looker.as_ref()));
         // A settled look is the one remembered already: `begin` took it from there, and no

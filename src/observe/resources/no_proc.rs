@@ -43,7 +43,7 @@ impl Snapshot {
         ))
     }
 
-    pub(crate) fn take_knowing(_: &[u32]) -> io::Result<Snapshot> {
+    pub(crate) fn take_knowing(_: &[Option<u32>]) -> io::Result<Snapshot> {
         Snapshot::take()
     }
 
@@ -78,6 +78,10 @@ pub(crate) fn sockets() -> HashMap<u64, String> {
 
 pub(crate) fn describe(target: &str, _: &HashMap<u64, String>) -> LeftResource {
     LeftResource::new(ResourceKind::Descriptor, target.to_owned())
+}
+
+pub(crate) fn process_id() -> u32 {
+    std::process::id()
 }
 
 pub(crate) fn current_thread_id() -> Option<u32> {

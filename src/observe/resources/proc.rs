@@ -13,15 +13,17 @@ use std::sync::{Arc, LazyLock};
 use super::Held;
 use crate::findings::{LeftResource, ResourceKind};
 
+/// The process's id, asked once: std asks the kernel each time.
+static PROCESS_ID: LazyLock<u32> = LazyLock::new(std::process::id);
 /// `/proc/<pid>/` of this process, worked out once: the process id does not change.
-static OWN_PROC: LazyLock<String> = LazyLock::new(|| format!("/proc/{}/", std::process::id()));
+static OWN_PROC: LazyLock<String> = LazyLock::new(|| format!("/proc/{}/", process_id()));
 /// The two directories the counts are read from, spelled once and ready for the system call:
 /// a test's look at them must cost next to nothing.
 static OWN_DESCRIPTORS: LazyLock<CString> = LazyLock::new(|| system_path(own("fd")));
 static OWN_THREADS: LazyLock<CString> = LazyLock::new(|| system_path(own("task")));
 /// Where the children of the process's first thread are listed.
 static FIRST_THREAD_CHILDREN: LazyLock<String> =
-    LazyLock::new(|| of_thread(std::process::id(), "children"));
+    LazyLock::new(|| of_thread(process_id(), "children"));
 
 /// The thread that runs a test and takes its looks: it is never a leak, and the test's child
 /// processes are its children (or the first thread's, once their parent has ended).
@@ -114,7 +116,7 @@ impl Snapshot {
     ///
     /// One `stat` instead of a listing's four calls, on the look every process of one test
     /// takes first; its last look then needs no listing either, the first being settled.
-    pub(crate) fn take_knowing(lasting: &[u32]) -> io::Result<Snapshot> {
+    pub(crate) fn take_knowing(lasting: &[Option<u32>]) -> io::Result<Snapshot> {
         let taker = current_thread_id();
         let (threads, settled) = match only_lasting_threads(lasting, taker)? {
             Some(threads) => (threads, true),
@@ -260,12 +262,16 @@ impl Snapshot {
 
 /// The threads of the process but `taker`, in order, where they are `lasting` threads and the
 /// kernel counts no other; `None` where it counts more (or fewer: one has ended).
-fn only_lasting_threads(lasting: &[u32], taker: Option<u32>) -> io::Result<Option<Vec<u32>>> {
+fn only_lasting_threads(
+    lasting: &[Option<u32>],
+    taker: Option<u32>,
+) -> io::Result<Option<Vec<u32>>> {
     let Some(taker) = taker else {
         return Ok(None);
     };
     let mut threads: Vec<u32> = lasting
         .iter()
+        .flatten()
         .copied()
         .filter(|tid| *tid != taker)
         .collect();
@@ -495,6 +501,11 @@ const EPOLL_WAITS: [&str; 3] = ["232", "281", "441"];
 const EPOLL_WAITS: [&str; 2] = ["22", "441"];
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 const EPOLL_WAITS: [&str; 0] = [];
+
+/// The process's id.
+pub(crate) fn process_id() -> u32 {
+    *PROCESS_ID
+}
 
 /// The kernel's id of the calling thread.
 pub(crate) fn current_thread_id() -> Option<u32> {
