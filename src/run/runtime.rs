@@ -3,14 +3,15 @@
 
 use std::future::Future;
 use std::io;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use tokio::runtime::{Builder, Handle, LocalOptions, LocalRuntime, Runtime};
 
 use crate::observe::{polls, spawns, watchdog};
-use crate::run::state::RunState;
+use crate::run::state::{self, RunState};
 use crate::settings::{Flavor, TestOptions};
+use crate::util::sync::lock;
 
 /// How building the process's first runtime went: tokio keeps a few things for the whole
 /// process from then on (the signal driver's socket pair), which are nobody's test's.
@@ -47,6 +48,46 @@ pub(crate) fn keep_what_tokio_keeps() -> io::Result<()> {
     }
 }
 
+/// The builders of single-threaded runtimes, kept for the process, one for each `start_paused`:
+/// tokio seeds a builder as it makes it, and a builder's thread hooks are an allocation each,
+/// made and freed again on a test's fresh thread, where an allocation costs most. Together,
+/// a quarter of what a serial test cost beyond `#[tokio::test]` (callgrind). Their hooks find
+/// the run from the runtime they run in: a single-threaded runtime starts its threads (for
+/// blocking work) only once its run is registered, where a multi-threaded one starts its
+/// workers as it is built. Where the task hooks belong to one run (`tokio_unstable`), each
+/// test makes its own builder.
+static SINGLE_THREADED: Mutex<[Option<Builder>; 2]> = Mutex::new([None, None]);
+
+/// A builder of single-threaded runtimes, its hooks finding their run from the runtime.
+fn single_threaded(start_paused: bool) -> Builder {
+    let mut builder = Builder::new_current_thread();
+    builder
+        .enable_all()
+        .start_paused(start_paused)
+        .on_thread_start(|| {
+            if let Some(run) = state::current() {
+                thread_started(&run);
+            }
+        })
+        .on_thread_stop(|| {
+            if let Some(run) = state::current() {
+                thread_stopping(&run);
+            }
+        });
+    builder
+}
+
+fn thread_started(run: &RunState) {
+    run.runtime_threads.started();
+    spawns::runtime_thread_started();
+}
+
+fn thread_stopping(run: &RunState) {
+    spawns::runtime_thread_stopping();
+    polls::thread_parked();
+    run.runtime_threads.stopped();
+}
+
 /// The runtime of one test: a [`Runtime`] or, for [`Flavor::Local`], a [`LocalRuntime`].
 pub(crate) enum TestRuntime {
     Shared(Runtime),
@@ -56,13 +97,21 @@ pub(crate) enum TestRuntime {
 impl TestRuntime {
     /// Builds the runtime `options` ask for, its threads counted in `run`'s
     /// [`RuntimeThreads`](crate::run::runtime_threads::RuntimeThreads), with their ids where
-    /// `record_thread_ids`. The hooks share the run rather than a counter of their own: an
-    /// allocation on a test's fresh thread costs more than anything else a hook does.
+    /// `record_thread_ids`. A multi-threaded runtime's hooks share the run rather than a
+    /// counter of their own: an allocation on a test's fresh thread costs more than anything
+    /// else a hook does.
     pub(crate) fn build(
         options: &TestOptions,
         run: &Arc<RunState>,
         record_thread_ids: bool,
     ) -> io::Result<TestRuntime> {
+        run.runtime_threads.record_ids(record_thread_ids);
+        if options.flavor != Flavor::MultiThread && !spawns::KNOWS_SPAWN_SITES {
+            let mut kept = lock(&SINGLE_THREADED);
+            let builder = kept[usize::from(options.start_paused)]
+                .get_or_insert_with(|| single_threaded(options.start_paused));
+            return Self::build_with(builder, options.flavor);
+        }
         let mut builder = match options.flavor {
             Flavor::MultiThread => Builder::new_multi_thread(),
             Flavor::CurrentThread | Flavor::Local => Builder::new_current_thread(),
@@ -74,21 +123,17 @@ impl TestRuntime {
         let started = Arc::clone(run);
         let stopped = Arc::clone(run);
         builder
-            .on_thread_start(move || {
-                started.runtime_threads.started(record_thread_ids);
-                spawns::runtime_thread_started();
-            })
-            .on_thread_stop(move || {
-                spawns::runtime_thread_stopping();
-                polls::thread_parked();
-                stopped.runtime_threads.stopped();
-            });
+            .on_thread_start(move || thread_started(&started))
+            .on_thread_stop(move || thread_stopping(&stopped));
         run.spawns.install(&mut builder, run.serial);
-        let runtime = match options.flavor {
+        Self::build_with(&mut builder, options.flavor)
+    }
+
+    fn build_with(builder: &mut Builder, flavor: Flavor) -> io::Result<TestRuntime> {
+        Ok(match flavor {
             Flavor::Local => TestRuntime::Local(builder.build_local(LocalOptions::default())?),
             Flavor::CurrentThread | Flavor::MultiThread => TestRuntime::Shared(builder.build()?),
-        };
-        Ok(runtime)
+        })
     }
 
     pub(crate) fn handle(&self) -> &Handle {

@@ -1,7 +1,7 @@
 //! The threads of a run's runtime, counted by its start and stop hooks.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::observe::resources;
 use crate::util::sync::lock;
@@ -11,23 +11,39 @@ use crate::util::sync::lock;
 #[derive(Default)]
 pub(crate) struct RuntimeThreads {
     alive: AtomicUsize,
+    /// Whether their ids are kept: where the resource check runs.
+    record_ids: AtomicBool,
     /// Their kernel ids, where the resource check runs: its last look must not take a thread
     /// the shutdown is still ending for one the test left.
     ids: Mutex<Vec<u32>>,
 }
 
 impl RuntimeThreads {
-    /// Called on each thread of the runtime as it starts; its id is kept where `record_id`.
-    pub(crate) fn started(&self, record_id: bool) {
+    /// Keeps the ids of the threads that start from now on where `record`, before the runtime
+    /// is built.
+    pub(crate) fn record_ids(&self, record: bool) {
+        self.record_ids.store(record, Ordering::SeqCst);
+    }
+
+    /// Called on each thread of the runtime as it starts.
+    pub(crate) fn started(&self) {
         self.alive.fetch_add(1, Ordering::SeqCst);
-        if record_id && let Some(id) = resources::current_thread_id() {
+        if self.record_ids.load(Ordering::SeqCst)
+            && let Some(id) = resources::current_thread_id()
+        {
             lock(&self.ids).push(id);
         }
     }
 
     /// Called on each thread of the runtime as it stops.
     pub(crate) fn stopped(&self) {
-        self.alive.fetch_sub(1, Ordering::SeqCst);
+        // Never below zero: a thread whose start was not counted (one its run did not see
+        // start) must not count as busy for ever.
+        let _ = self
+            .alive
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |alive| {
+                alive.checked_sub(1)
+            });
     }
 
     /// How many of the threads have not stopped.
