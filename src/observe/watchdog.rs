@@ -29,8 +29,9 @@ use crate::util::sync::lock;
 /// ends a watchdog that someone is handing a timer.
 static WATCHDOG: Mutex<Option<Arc<Watchdog>>> = Mutex::new(None);
 
-/// The kernel's id of the watchdog's thread once it runs, 0 before: a thread that ends only with
-/// the process, which a look at the process's threads may count on.
+/// The kernel's id of the watchdog's thread once it runs, 0 before and once it has retired: a
+/// thread that ends only with the process (or after its last run), which a look at the
+/// process's threads may count on.
 static THREAD_ID: AtomicU32 = AtomicU32::new(0);
 
 type TimerKey = (Instant, u64);
@@ -110,7 +111,6 @@ pub(crate) fn retire() {
     timers.retired = true;
     drop(timers);
     watchdog.earliest_changed.notify_one();
-    THREAD_ID.store(0, Ordering::Release);
     *current = None;
 }
 
@@ -124,11 +124,12 @@ fn spawn(prepare: fn()) -> Result<Arc<Watchdog>, String> {
     std::thread::Builder::new()
         .name("leakcheck-watchdog".into())
         .spawn(move || {
-            if let Some(id) = resources::current_thread_id() {
-                THREAD_ID.store(id, Ordering::Release);
-            }
+            let id = resources::current_thread_id().unwrap_or_default();
+            THREAD_ID.store(id, Ordering::Release);
             prepare();
             runner.fire_forever();
+            // Retired: unless a watchdog started since has written its own.
+            let _ = THREAD_ID.compare_exchange(id, 0, Ordering::AcqRel, Ordering::Acquire);
         })
         .map(|_| watchdog)
         .map_err(|error| format!("leakcheck could not start its watchdog thread: {error}"))
