@@ -401,14 +401,11 @@ fn warn_mode_reports_show_in_a_plain_cargo_test() {
         &[("LEAKCHECK", "warn")],
     );
     assert!(run.success, "warn mode passes:\n{}", run.output);
-    for expected in [
-        "leakcheck: `adoption::leaks_under_warn` passed with leaks reported (LEAKCHECK=warn)",
-        "1 task leaked",
-    ] {
-        assert!(
-            run.output.contains(expected),
-            "missing {expected:?} in:\n{}",
-            run.output
-        );
-    }
+    assert_said(
+        &run,
+        &[
+            "leakcheck: `adoption::leaks_under_warn` passed with leaks reported (LEAKCHECK=warn)",
+            "1 task leaked",
+        ],
+    );
 }

@@ -220,18 +220,15 @@ fn assert_ended_stuck(run: &ChildRun, test: &str, phase: &str) {
     let headline = format!(
         "leakcheck: `blocking::{test}` is stuck: {phase} is still running 2s past its limit (500ms)"
     );
-    for expected in [
-        headline.as_str(),
-        "its thread is blocked in synchronous code",
-        "leakcheck ends the test process now (exit code 101) rather than hang; the other tests of this process do not run or report",
-        "hint: run blocking work with tokio::task::spawn_blocking",
-    ] {
-        assert!(
-            run.output.contains(expected),
-            "missing {expected:?} in:\n{}",
-            run.output
-        );
-    }
+    assert_said(
+        run,
+        &[
+            headline.as_str(),
+            "its thread is blocked in synchronous code",
+            "leakcheck ends the test process now (exit code 101) rather than hang; the other tests of this process do not run or report",
+            "hint: run blocking work with tokio::task::spawn_blocking",
+        ],
+    );
 }
 
 #[test]
@@ -293,16 +290,13 @@ fn leakcheck_hang_wait_keeps_waiting() {
         Duration::from_secs(5),
     );
     assert!(run.timed_out, "the child exited:\n{}", run.output);
-    for expected in [
-        "is stuck: its body is still running 2s past its limit (500ms)",
-        "LEAKCHECK_HANG=wait: leakcheck keeps waiting",
-    ] {
-        assert!(
-            run.output.contains(expected),
-            "missing {expected:?} in:\n{}",
-            run.output
-        );
-    }
+    assert_said(
+        &run,
+        &[
+            "is stuck: its body is still running 2s past its limit (500ms)",
+            "LEAKCHECK_HANG=wait: leakcheck keeps waiting",
+        ],
+    );
 }
 
 // --- A process of one test ends its watchdog ----------------------------------------------------
@@ -358,14 +352,11 @@ fn a_process_of_one_test_ends_its_watchdog() {
         &[("NEXTEST_EXECUTION_MODE", "process-per-test")],
     );
     assert!(run.success, "{}", run.output);
-    for expected in [
-        "no watchdog after the first check",
-        "the second check timed out",
-    ] {
-        assert!(
-            run.output.contains(expected),
-            "missing {expected:?} in:\n{}",
-            run.output
-        );
-    }
+    assert_said(
+        &run,
+        &[
+            "no watchdog after the first check",
+            "the second check timed out",
+        ],
+    );
 }

@@ -6,7 +6,7 @@ mod common;
 use std::future::pending;
 use std::time::Duration;
 
-use common::{CHILD_LIMIT, run_self};
+use common::{CHILD_LIMIT, assert_said, run_self};
 use leakcheck::leak_checked_test;
 
 #[leak_checked_test(settle = "50ms")]
@@ -29,19 +29,16 @@ async fn spins_a_blocking_thread() {
 fn a_leaky_test_fails_with_the_report_and_no_harness_backtrace() {
     let run = run_self(&["--ignored", "--exact", "leaks_one_task"], &[]);
     assert!(!run.success, "a leaky test must fail:\n{}", run.output);
-    for expected in [
-        "leakcheck: `child_process::leaks_one_task` failed",
-        "  1 task leaked (still alive 50ms after the test and its teardown)",
-        "  hint: await the JoinHandle",
-        "test leaks_one_task ... FAILED",
-        "test result: FAILED. 0 passed; 1 failed",
-    ] {
-        assert!(
-            run.output.contains(expected),
-            "missing {expected:?} in:\n{}",
-            run.output
-        );
-    }
+    assert_said(
+        &run,
+        &[
+            "leakcheck: `child_process::leaks_one_task` failed",
+            "  1 task leaked (still alive 50ms after the test and its teardown)",
+            "  hint: await the JoinHandle",
+            "test leaks_one_task ... FAILED",
+            "test result: FAILED. 0 passed; 1 failed",
+        ],
+    );
     // The verdict is raised without the panic hook: a backtrace of the harness would only
     // bury the report, and costs time under RUST_BACKTRACE=1.
     for unexpected in ["stack backtrace", "panicked at"] {

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use common::run_self;
+use common::{assert_said, run_self};
 use leakcheck::leak_checked_test;
 
 fn scratch_file(name: &str) -> std::path::PathBuf {
@@ -311,11 +311,7 @@ fn as_many_files_as_the_runtime_holds_are_still_seen() {
             1 => "1 file left open".to_owned(),
             _ => format!("{count} files left open"),
         };
-        assert!(
-            run.output.contains(&expected),
-            "missing {expected:?} in:\n{}",
-            run.output
-        );
+        assert_said(&run, &[&expected]);
     }
 }
 
@@ -382,17 +378,14 @@ fn warn_reports_and_passes() {
         &[],
     );
     assert!(run.success, "{}", run.output);
-    for expected in [
-        "leakcheck: `resources::leaves_a_thread_under_warn` passed with resources left behind reported (resources = \"warn\")",
-        "  1 thread still running: \"tailer\"",
-        "hint: close sockets and files, join threads, and wait for or kill child processes",
-    ] {
-        assert!(
-            run.output.contains(expected),
-            "missing {expected:?} in:\n{}",
-            run.output
-        );
-    }
+    assert_said(
+        &run,
+        &[
+            "leakcheck: `resources::leaves_a_thread_under_warn` passed with resources left behind reported (resources = \"warn\")",
+            "  1 thread still running: \"tailer\"",
+            "hint: close sockets and files, join threads, and wait for or kill child processes",
+        ],
+    );
 }
 
 #[test]

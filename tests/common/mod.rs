@@ -224,6 +224,17 @@ pub fn run_self_for(args: &[&str], environment: &[(&str, &str)], limit: Duration
     }
 }
 
+/// Asserts that a child's output holds each of `expected`.
+pub fn assert_said(run: &ChildRun, expected: &[&str]) {
+    for words in expected {
+        assert!(
+            run.output.contains(words),
+            "missing {words:?} in:\n{}",
+            run.output
+        );
+    }
+}
+
 fn drain(mut stream: impl Read + Send + 'static) -> thread::JoinHandle<String> {
     thread::spawn(move || {
         let mut text = String::new();
