@@ -26,7 +26,7 @@ use crate::findings::{
     AllowedByRule, BlockedPoll, Finding, Mode, Phase, Report, ResourceMode, TeardownRecord,
     count_allowed, settle_declared_panics,
 };
-use crate::observe::resources::{self, FirstLook, ResourceCheck, Unchecked};
+use crate::observe::resources::{self, FirstLook, Lasting, ResourceCheck, Unchecked};
 use crate::observe::spawns::LentSubscriber;
 use crate::observe::{console, polls, watchdog};
 use crate::run::hooks::Hooks;
@@ -229,16 +229,21 @@ fn run_resolved(
     drop(registration);
     if let Some(resource_check) = resource_check {
         let runtime_threads = || run.runtime_threads.ids();
-        let left = resource_check.finish(settings.settle, runtime_threads, |resource| {
-            let rule = settings
-                .allow_rules
-                .iter()
-                .find(|rule| rule.matches_resource(resource));
-            if let Some(rule) = rule {
-                count_allowed(&mut allowed, rule, 0, 1);
-            }
-            rule.is_some()
-        });
+        let left = resource_check.finish(
+            settings.settle,
+            lasting_threads(),
+            runtime_threads,
+            |resource| {
+                let rule = settings
+                    .allow_rules
+                    .iter()
+                    .find(|rule| rule.matches_resource(resource));
+                if let Some(rule) = rule {
+                    count_allowed(&mut allowed, rule, 0, 1);
+                }
+                rule.is_some()
+            },
+        );
         Finding::resources_left(left)
             .into_iter()
             .for_each(|finding| run.findings.push(finding));
@@ -272,15 +277,18 @@ fn harness_failure(test_name: SharedStr, message: String) -> Report {
 /// Takes the resource check's first look; where `/proc` cannot be read, the run goes
 /// unchecked, as the process says once.
 fn begin_resource_check(resource_check: &mut Option<ResourceCheck>, first_look: FirstLook) {
-    // Threads that end only with the process: its first, which runs `main`, and the
-    // watchdog's.
-    let lasting = [Some(resources::process_id()), watchdog::thread_id()];
     if let Some(check) = resource_check
-        && let Err(why) = check.begin(lasting, first_look)
+        && let Err(why) = check.begin(lasting_threads(), first_look)
     {
         say_once_resources_unchecked(&why);
         *resource_check = None;
     }
+}
+
+/// The threads that end only with the process: its first, which runs `main`, and the
+/// watchdog's, once it has run.
+fn lasting_threads() -> Lasting {
+    [Some(resources::process_id()), watchdog::thread_id()]
 }
 
 fn say_once_resources_unchecked(why: &Unchecked) {

@@ -49,9 +49,10 @@ pub(crate) fn keep_what_tokio_keeps() -> io::Result<()> {
 }
 
 /// The builders of single-threaded runtimes, kept for the process, one for each `start_paused`:
-/// tokio seeds a builder as it makes it, and a builder's thread hooks are an allocation each,
-/// made and freed again on a test's fresh thread, where an allocation costs most. Together,
-/// a quarter of what a serial test cost beyond `#[tokio::test]` (callgrind). Their hooks find
+/// making a tokio builder reads an environment variable, seeds a hasher and allocates, and its
+/// thread hooks are an allocation each, made and freed again on a test's fresh thread, where
+/// an allocation costs most. Together some 2,000 instructions, two fifths of what a serial
+/// test cost beyond `#[tokio::test]` (callgrind). Their hooks find
 /// the run from the runtime they run in: a single-threaded runtime starts its threads (for
 /// blocking work) only once its run is registered, where a multi-threaded one starts its
 /// workers as it is built. Where the task hooks belong to one run (`tokio_unstable`), each

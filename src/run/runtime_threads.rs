@@ -37,8 +37,8 @@ impl RuntimeThreads {
 
     /// Called on each thread of the runtime as it stops.
     pub(crate) fn stopped(&self) {
-        // Never below zero: a thread whose start was not counted (one its run did not see
-        // start) must not count as busy for ever.
+        // Never below zero: a stop whose start went uncounted must not leave the count
+        // showing a thread busy for ever.
         let _ = self
             .alive
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |alive| {

@@ -175,7 +175,6 @@ pub(crate) struct ResourceCheck {
     before: Option<Arc<Snapshot>>,
     /// The thread that runs the test (and takes the looks), where it is known.
     looker: Option<Looker>,
-    lasting: Lasting,
     first_look: FirstLook,
 }
 
@@ -196,7 +195,6 @@ impl ResourceCheck {
         Ok(Some(ResourceCheck {
             before: None,
             looker: None,
-            lasting: [None; 2],
             first_look: FirstLook::BeforeTheRuntime,
         }))
     }
@@ -209,7 +207,6 @@ impl ResourceCheck {
         lasting: Lasting,
         first_look: FirstLook,
     ) -> Result<(), Unchecked> {
-        self.lasting = lasting;
         self.first_look = first_look;
         let unreadable = |error: std::io::Error| Unchecked::Unreadable(error.to_string());
         // The first check in a process has no last look to start from (nextest's process of
@@ -241,10 +238,12 @@ impl ResourceCheck {
     /// What is still held that was not before, other than what is kept on purpose, the
     /// run's runtime threads (`runtime_threads` gives their ids; its shutdown may leave them
     /// running a moment, or, busy with blocking work, for good: that is reported as a blocking
-    /// task) and what `allowed` lets go; waits up to `settle` for it to go away.
+    /// task) and what `allowed` lets go; waits up to `settle` for it to go away. `lasting` is
+    /// as for [`ResourceCheck::begin`], known now.
     pub(crate) fn finish(
         &self,
         settle: Duration,
+        lasting: Lasting,
         runtime_threads: impl FnOnce() -> Vec<u32>,
         mut allowed: impl FnMut(&LeftResource) -> bool,
     ) -> Vec<LeftResource> {
@@ -259,7 +258,7 @@ impl ResourceCheck {
         let deadline = Instant::now() + settle;
         let mut backoff = Backoff::new();
         loop {
-            let Ok(after) = Snapshot::take_knowing(&self.lasting) else {
+            let Ok(after) = Snapshot::take_knowing(&lasting) else {
                 return Vec::new();
             };
             let kept = kept();
