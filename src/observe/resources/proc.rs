@@ -110,12 +110,13 @@ impl Snapshot {
     }
 
     /// [`Snapshot::take`], told of threads that end only with the process (`lasting`: its
-    /// first thread, leakcheck's watchdog). Where the kernel counts no thread but those and
-    /// the one taking the look, as in a process nextest started for one test, the threads are
-    /// not listed, and the look is [settled](Snapshot::settled): none of them is on its way out.
+    /// first thread, leakcheck's watchdog, those whose ids are known). Where the kernel counts
+    /// no thread but those and the one taking the look, as in a process nextest started for
+    /// one test, the threads are not listed, and the look is [settled](Snapshot::settled):
+    /// none of them is on its way out.
     ///
-    /// One `stat` instead of a listing's four calls, on the look every process of one test
-    /// takes first; its last look then needs no listing either, the first being settled.
+    /// One `stat` instead of a listing's four calls for the threads, once the watchdog's
+    /// thread has run and written its id.
     pub(crate) fn take_knowing(lasting: &[Option<u32>]) -> io::Result<Snapshot> {
         let taker = current_thread_id();
         let (threads, settled) = match only_lasting_threads(lasting, taker)? {
