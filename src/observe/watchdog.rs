@@ -78,12 +78,10 @@ fn running_or_started(
     watchdog: &mut Option<Arc<Watchdog>>,
     prepare: fn(),
 ) -> io::Result<&Arc<Watchdog>> {
-    if watchdog.is_none() {
-        *watchdog = Some(spawn(prepare).map_err(io::Error::other)?);
+    match watchdog {
+        Some(running) => Ok(running),
+        None => Ok(watchdog.insert(spawn(prepare).map_err(io::Error::other)?)),
     }
-    watchdog
-        .as_ref()
-        .ok_or_else(|| io::Error::other("leakcheck's watchdog did not start"))
 }
 
 /// Calls `with` with the watchdog's timers, starting the watchdog if none runs; `None` where
